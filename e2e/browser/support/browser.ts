@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunningService } from '@revocable/server';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { describe, it } from 'vitest';
+import { startService } from '../../../packages/server/test/support/service.js';
+
+/** Debian's Chromium (`apt-get install -y chromium`); test tools cannot download browsers here. */
+export const CHROMIUM = '/usr/bin/chromium';
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const SCREENSHOTS = join(ROOT, 'artifacts', 'screenshots');
+/** Screenshots the README shows (committed: kept small). */
+export const README_IMAGES = join(ROOT, 'docs', 'images');
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * A `describe` for browser suites: skipped with a plain message when Chromium is missing, except in CI
+ * (`CI=true`), where a missing browser is a failure.
+ */
+export function describeInChromium(name: string, suite: () => void): void {
+  if (existsSync(CHROMIUM)) {
+    describe(name, suite);
+    return;
+  }
+  if (process.env['CI'] === 'true') {
+    describe(name, () => {
+      it('needs Chromium', () => {
+        throw new Error(`${CHROMIUM} is missing: install it with apt-get install -y chromium.`);
+      });
+    });
+    return;
+  }
+  console.warn(`Skipping "${name}": ${CHROMIUM} is missing (apt-get install -y chromium).`);
+  describe.skip(name, suite);
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/**
+ * Compiles `@revocable/client` (the pages load its `dist` as ES modules); `tsc -b` is incremental, so
+ * this is quick when nothing changed. Suites run in parallel processes: a lock directory keeps two of
+ * them from writing the same files at once.
+ */
+export async function ensureClientBuilt(): Promise<void> {
+  mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
+  const lock = join(ROOT, 'artifacts', '.client-build-lock');
+  for (let waited = 0; ; waited += 100) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (waited > 60_000) throw new Error(`${lock} is held for over a minute: remove it if no build runs.`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/client'],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+      },
+    );
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** The service on `memory` storage, and the origin the browser must use (its issuer: `http://localhost:PORT`). */
+export async function startDemoService(
+  extra: string[] = [],
+): Promise<{ service: RunningService; base: string }> {
+  await ensureClientBuilt();
+  const service = await startService('memory', extra);
+  return { service, base: service.runtime.config.issuer };
+}
+
+/**
+ * Saves a screenshot to `artifacts/screenshots/NAME.png` (git-ignored). With `readme`, also to
+ * `docs/images/` (committed) when that file is missing or `REVOCABLE_README_SCREENSHOTS=1`: a plain
+ * test run does not rewrite committed images.
+ */
+export async function screenshot(page: Page, name: string, readme?: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  if (
+    readme &&
+    (process.env['REVOCABLE_README_SCREENSHOTS'] === '1' || !existsSync(join(README_IMAGES, readme)))
+  ) {
+    mkdirSync(README_IMAGES, { recursive: true });
+    await page.screenshot({ path: join(README_IMAGES, readme), fullPage: true, scale: 'css' });
+  }
+}

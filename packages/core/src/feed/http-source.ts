@@ -1,0 +1,141 @@
+import { RevocableError } from '../errors.js';
+import type { RevocationSnapshot, Unsubscribe } from '../revocation/log.js';
+import type { RevocationEvent } from '../revocation/rules.js';
+import type { FeedMessage, FeedSource } from './source.js';
+import { SseParser } from './sse-parser.js';
+
+/** Options of an {@link HttpFeedSource}. */
+export interface HttpFeedSourceOptions {
+  /** The service's base URL, e.g. `https://auth.example`. */
+  readonly url: string;
+  /** Confidential client credentials (HTTP Basic), as configured with `REVOCABLE_CLIENTS`. */
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Per-request timeout for snapshot and catch-up reads, ms. Default 5,000. */
+  readonly timeoutMs?: number;
+  /** Longest wait between reconnection attempts, ms (backoff starts at 100 ms). Default 5,000. */
+  readonly maxBackoffMs?: number;
+  /** A `fetch` implementation; defaults to the global one. */
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * The HTTP feed of `revocable serve` for API servers in other processes: `GET /revocations` for the
+ * snapshot and catch-up reads, `GET /revocations/stream` (Server-Sent Events) for live events and
+ * heartbeats, resumed with `Last-Event-ID` after any disconnect.
+ *
+ * @example
+ * ```ts
+ * const source = new HttpFeedSource({ url: 'https://auth.example', clientId: 'api', clientSecret: process.env.SECRET! });
+ * const replica = new Replica();
+ * await new ReplicaFollower(replica, source).start();
+ * ```
+ */
+export class HttpFeedSource implements FeedSource {
+  readonly #base: string;
+  readonly #authorization: string;
+  readonly #timeoutMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: HttpFeedSourceOptions) {
+    this.#base = options.url.replace(/\/$/, '');
+    this.#authorization = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  async snapshot(): Promise<RevocationSnapshot> {
+    const body = (await this.#get('/revocations')) as {
+      seq: number;
+      taken_at: number;
+      events: RevocationEvent[];
+    };
+    return { seq: body.seq, takenAt: body.taken_at, events: body.events };
+  }
+
+  async readAfter(seq: number, limit = 1000): Promise<RevocationEvent[]> {
+    const body = (await this.#get(`/revocations?after=${seq}&limit=${limit}`)) as {
+      events: RevocationEvent[];
+    };
+    return body.events;
+  }
+
+  follow(
+    afterSeq: number,
+    onMessage: (message: FeedMessage) => void,
+    onError?: (error: unknown) => void,
+  ): Unsubscribe {
+    let lastSeq = afterSeq;
+    let stopped = false;
+    let controller: AbortController | undefined;
+    const run = async () => {
+      let backoff = 100;
+      while (!stopped) {
+        controller = new AbortController();
+        try {
+          const response = await this.#fetch(`${this.#base}/revocations/stream`, {
+            headers: {
+              authorization: this.#authorization,
+              accept: 'text/event-stream',
+              'last-event-id': String(lastSeq),
+            },
+            signal: controller.signal,
+          });
+          if (!response.ok || !response.body) throw feedError(`stream answered ${response.status}`);
+          backoff = 100;
+          const parser = new SseParser();
+          const decoder = new TextDecoder();
+          for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+            for (const sse of parser.push(decoder.decode(chunk, { stream: true }))) {
+              const data = JSON.parse(sse.data) as unknown;
+              if (sse.event === 'revocation') {
+                const event = data as RevocationEvent;
+                lastSeq = Math.max(lastSeq, event.seq);
+                onMessage({ type: 'event', event });
+              } else if (sse.event === 'heartbeat') {
+                const beat = data as { seq: number; at: number };
+                onMessage({ type: 'heartbeat', seq: beat.seq, at: beat.at });
+              }
+            }
+          }
+          if (!stopped) throw feedError('stream ended');
+        } catch (err) {
+          if (stopped) return;
+          onError?.(err);
+          await new Promise((resolve) => setTimeout(resolve, backoff));
+          backoff = Math.min(backoff * 2, this.#maxBackoffMs);
+        }
+      }
+    };
+    void run();
+    return () => {
+      stopped = true;
+      controller?.abort();
+    };
+  }
+
+  async #get(path: string): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await this.#fetch(this.#base + path, {
+        headers: { authorization: this.#authorization, accept: 'application/json' },
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (cause) {
+      throw feedError('the revocation feed is unreachable', cause);
+    }
+    if (!response.ok) throw feedError(`the revocation feed answered ${response.status}`);
+    return response.json();
+  }
+}
+
+function feedError(message: string, cause?: unknown): RevocableError {
+  return new RevocableError(
+    'ERR_LOG_UNAVAILABLE',
+    `Revocation feed: ${message}.`,
+    undefined,
+    cause === undefined ? undefined : { cause },
+  );
+}

@@ -1,0 +1,31 @@
+import type { RevocationSnapshot, Unsubscribe } from '../revocation/log.js';
+import type { RevocationEvent } from '../revocation/rules.js';
+
+/**
+ * One message on a feed: an event of the log, or a heartbeat saying the source is alive and at `seq`.
+ * `at` is the source's clock in epoch ms (informational; freshness is judged on the receiver's clock).
+ */
+export type FeedMessage =
+  | { readonly type: 'event'; readonly event: RevocationEvent }
+  | { readonly type: 'heartbeat'; readonly seq: number; readonly at: number };
+
+/**
+ * Where a replica's events come from: the log in the same process, the service over HTTP (snapshot +
+ * Server-Sent Events), or Redis Streams.
+ *
+ * Contract:
+ * - `snapshot()` and `readAfter()` behave as on {@link RevocationLog}.
+ * - `follow(afterSeq, onMessage)` delivers live messages for events after `afterSeq` (it may also
+ *   deliver older or repeated ones: the follower ignores them) and a heartbeat at least every few
+ *   seconds; it reconnects by itself after a failure, reporting it through `onError`, and resumes
+ *   after the last `seq` it delivered. The returned function stops it.
+ */
+export interface FeedSource {
+  snapshot(): Promise<RevocationSnapshot>;
+  readAfter(seq: number, limit?: number): Promise<RevocationEvent[]>;
+  follow(
+    afterSeq: number,
+    onMessage: (message: FeedMessage) => void,
+    onError?: (error: unknown) => void,
+  ): Unsubscribe;
+}

@@ -1,0 +1,98 @@
+export {
+  isRevocableError,
+  RevocableError,
+  type RevocableErrorCode,
+  type RevocableErrorDetails,
+  type RuleKind,
+} from './errors.js';
+export {
+  type BackchannelLogoutOptions,
+  type BackchannelLogoutOutcome,
+  BackchannelLogoutReceiver,
+  type BackchannelLogoutResponse,
+} from './external/backchannel-logout.js';
+export {
+  type DiscoveryOptions,
+  discoverIssuer,
+  type IssuerMetadata,
+  type MetadataKind,
+  metadataUrlOf,
+} from './external/discovery.js';
+export {
+  BACKCHANNEL_LOGOUT_EVENT,
+  type LogoutTokenClaims,
+  type LogoutTokenPolicy,
+  verifyLogoutToken,
+} from './external/logout-token.js';
+export {
+  type IssuerRoute,
+  type IssuerVerifierPair,
+  MultiIssuerVerifier,
+} from './external/multi-issuer-verifier.js';
+export { SeenTokenIds, type SeenTokenIdsOptions } from './external/seen-token-ids.js';
+export {
+  type EntraTokenVersion,
+  entraIssuer,
+  TOKEN_PROFILES,
+  type TokenProfile,
+  type TokenProfileName,
+  tokenProfile,
+} from './external/token-profiles.js';
+export { TrustedIssuer, type TrustedIssuerOptions, trustIssuer } from './external/trusted-issuer.js';
+export { ReplicaFollower, type ReplicaFollowerOptions } from './feed/follower.js';
+export { HttpFeedSource, type HttpFeedSourceOptions } from './feed/http-source.js';
+export { LogFeedSource, type LogFeedSourceOptions } from './feed/log-source.js';
+export type { FeedMessage, FeedSource } from './feed/source.js';
+export { type ServerSentEvent, SseParser } from './feed/sse-parser.js';
+export {
+  AccessTokenIssuer,
+  type AccessTokenIssuerOptions,
+  type AccessTokenRequest,
+  type IssuedAccessToken,
+  REGISTERED_CLAIMS,
+} from './issue/access-token-issuer.js';
+export { ALGORITHMS, type Algorithm, isAlgorithm } from './keys/algorithms.js';
+export { algorithmOfJwk, type JWK, keyObjectFromJwk, publicJwk, thumbprintKid } from './keys/jwk.js';
+export { KeyRing, type KeyRingOptions, type KeySummary, type SigningKey } from './keys/key-ring.js';
+export { type KeyRecord, type KeyState, type KeyStore, MemoryKeyStore } from './keys/key-store.js';
+export { RemoteJwks, type RemoteJwksOptions, type SkippedJwk } from './keys/remote-jwks.js';
+export type { KeyResolver, VerificationKey } from './keys/verification-key.js';
+export { bearerToken } from './middleware/bearer.js';
+export { HTTP_STATUS, wwwAuthenticate } from './middleware/http-status.js';
+export { grantedScopes, requireScopes } from './middleware/scope.js';
+export { BatchingRevocationLog, type BatchingRevocationLogOptions } from './revocation/batching-log.js';
+export type { RevocationCheck, TokenFacts } from './revocation/check.js';
+export type { RevocationLog, RevocationSnapshot, Unsubscribe } from './revocation/log.js';
+export { MemoryRevocationLog, type MemoryRevocationLogOptions } from './revocation/memory-log.js';
+export { Replica, type ReplicaOptions, type ReplicaStats, type StalePolicy } from './revocation/replica.js';
+export { type RevocationAudit, Revoker } from './revocation/revoker.js';
+export {
+  type AllowRule,
+  type IssuerRule,
+  type KeyRule,
+  REVOCATION_REASONS,
+  type RevocationEvent,
+  type RevocationReason,
+  type RevocationRequest,
+  type RevocationRule,
+  type SessionRule,
+  type SubjectRule,
+  type TokenRule,
+} from './revocation/rules.js';
+export { TokenIdTable, type TokenIdTableOptions } from './revocation/token-id-table.js';
+export {
+  DEFAULT_REVOCATION_POLICY,
+  forgetAfterOf,
+  type RevocationPolicy,
+  validateRequests,
+} from './revocation/validate.js';
+export { MemorySessionStore } from './sessions/memory-session-store.js';
+export { MemoryUserStore } from './sessions/memory-user-store.js';
+export type { ClientRecord, RefreshTokenRecord, SessionRecord, UserRecord } from './sessions/records.js';
+export type { RefreshOutcome, SessionStore, SessionTouch } from './sessions/session-store.js';
+export type { ClientStore, UserStore } from './sessions/user-store.js';
+export { encodeBase64url } from './token/base64url.js';
+export { DEFAULT_SIZE_LIMITS, type SizeLimits } from './token/compact.js';
+export type { AccessTokenClaims } from './verify/claims.js';
+export type { VerifiedHeader } from './verify/header.js';
+export { type VerifiedToken, Verifier, type VerifierOptions } from './verify/verifier.js';

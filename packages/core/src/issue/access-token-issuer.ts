@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { RevocableError } from '../errors.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import { signWith } from '../keys/signing.js';
+import { encodeBase64url } from '../token/base64url.js';
+import type { AccessTokenClaims } from '../verify/claims.js';
+
+/** Claims a caller may not set through `claims`: they are Revocable's to decide. */
+export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'sid',
+  'client_id',
+  'scope',
+  'auth_time',
+  'acr',
+  'amr',
+  'cnf',
+  'act',
+]);
+
+/** Options of an {@link AccessTokenIssuer}. */
+export interface AccessTokenIssuerOptions {
+  readonly keys: KeyRing;
+  /** The `iss` of every token. */
+  readonly issuer: string;
+  /** Default `aud`. */
+  readonly audience: string | readonly string[];
+  /** Default lifetime in seconds. Default 600 (10 minutes). */
+  readonly lifetimeSec?: number;
+  /** Clock in epoch milliseconds; for tests. */
+  readonly clock?: () => number;
+}
+
+/** What to put in one access token. */
+export interface AccessTokenRequest {
+  readonly sub: string;
+  readonly sid?: string;
+  readonly clientId?: string;
+  readonly scope?: string;
+  readonly audience?: string | readonly string[];
+  /** Lifetime in seconds, at most the issuer's. */
+  readonly lifetimeSec?: number;
+  /** Extra claims; any registered claim name here is refused with `ERR_CLAIM_INVALID`. */
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+/** A signed access token and what it says. */
+export interface IssuedAccessToken {
+  readonly token: string;
+  readonly claims: AccessTokenClaims;
+  /** Seconds until `exp`, for the OAuth `expires_in` field. */
+  readonly expiresIn: number;
+}
+
+/**
+ * Issues RFC 9068 JWT access tokens (`typ: at+jwt`) signed with the ring's active key.
+ *
+ * `iat` carries milliseconds (`1767225600.123`, a valid NumericDate per RFC 7519 §2) so revocation
+ * cutoffs are exact within the same second; `exp` is a whole second.
+ *
+ * @example
+ * ```ts
+ * const issuer = new AccessTokenIssuer({ keys: ring, issuer: 'https://auth.example', audience: 'api' });
+ * const { token, expiresIn } = issuer.issue({ sub: 'user-1', sid: 'sess-1', scope: 'read' });
+ * ```
+ */
+export class AccessTokenIssuer {
+  readonly #options: AccessTokenIssuerOptions;
+  readonly #lifetimeSec: number;
+  readonly #clock: () => number;
+
+  constructor(options: AccessTokenIssuerOptions) {
+    const lifetime = options.lifetimeSec ?? 600;
+    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 86_400) {
+      throw new RevocableError(
+        'ERR_CONFIG_INVALID',
+        'lifetimeSec must be a whole number of seconds from 1 to 86400.',
+      );
+    }
+    if (typeof options.issuer !== 'string' || options.issuer.length === 0) {
+      throw new RevocableError('ERR_CONFIG_INVALID', 'issuer must be a non-empty string.');
+    }
+    this.#options = options;
+    this.#lifetimeSec = lifetime;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** The longest lifetime a token from this issuer can have, in seconds. */
+  get maxLifetimeSec(): number {
+    return this.#lifetimeSec;
+  }
+
+  /**
+   * Signs one access token.
+   *
+   * @example
+   * ```ts
+   * const { token } = issuer.issue({ sub: 'user-1', claims: { tenant: 'acme' } });
+   * ```
+   */
+  issue(request: AccessTokenRequest): IssuedAccessToken {
+    if (typeof request.sub !== 'string' || request.sub.length === 0) {
+      throw new RevocableError('ERR_CLAIM_INVALID', 'sub must be a non-empty string.', { claim: 'sub' });
+    }
+    const lifetime = request.lifetimeSec ?? this.#lifetimeSec;
+    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > this.#lifetimeSec) {
+      throw new RevocableError(
+        'ERR_CLAIM_INVALID',
+        `The lifetime must be 1 to ${this.#lifetimeSec} seconds.`,
+        {
+          claim: 'exp',
+        },
+      );
+    }
+    for (const name of Object.keys(request.claims ?? {})) {
+      if (REGISTERED_CLAIMS.has(name)) {
+        throw new RevocableError(
+          'ERR_CLAIM_INVALID',
+          `The claim "${name}" is set by Revocable and cannot be given.`,
+          {
+            claim: name,
+          },
+        );
+      }
+    }
+    const nowMs = this.#clock();
+    const iat = nowMs / 1000;
+    const audience = request.audience ?? this.#options.audience;
+    const claims: AccessTokenClaims = {
+      ...request.claims,
+      iss: this.#options.issuer,
+      sub: request.sub,
+      aud: typeof audience === 'string' ? audience : [...audience],
+      exp: Math.floor(iat) + lifetime,
+      iat,
+      jti: randomBytes(16).toString('base64url'),
+      ...(request.sid !== undefined && { sid: request.sid }),
+      ...(request.clientId !== undefined && { client_id: request.clientId }),
+      ...(request.scope !== undefined && { scope: request.scope }),
+    };
+    const key = this.#options.keys.signingKey();
+    const input = `${encodeBase64url(JSON.stringify({ alg: key.alg, typ: 'at+jwt', kid: key.kid }))}.${encodeBase64url(JSON.stringify(claims))}`;
+    const token = `${input}.${signWith(key.alg, key.privateKey, input).toString('base64url')}`;
+    return { token, claims, expiresIn: claims.exp - Math.floor(iat) };
+  }
+}

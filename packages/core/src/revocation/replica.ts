@@ -1,0 +1,278 @@
+import { RevocableError, type RuleKind } from '../errors.js';
+import type { RevocationCheck, TokenFacts } from './check.js';
+import { CutoffMap } from './cutoff-map.js';
+import type { RevocationSnapshot } from './log.js';
+import type { RevocationEvent } from './rules.js';
+import { TokenIdTable } from './token-id-table.js';
+
+/**
+ * What a replica does when its last word from the feed is older than `maxStalenessMs`:
+ * - `fail-closed` (default): every verify fails with `ERR_REVOCATION_STALE` (HTTP 503);
+ * - `fail-open`: tokens are judged on the stale state and accepted if no rule matches; each is counted;
+ * - `introspect`: the synchronous check fails with `ERR_REVOCATION_STALE`, and the verifier's async
+ *   `verify` asks `introspect` (e.g. the issuer's RFC 7662 endpoint) instead.
+ */
+export type StalePolicy = 'fail-closed' | 'fail-open' | 'introspect';
+
+/** Options of a {@link Replica}. */
+export interface ReplicaOptions {
+  /** Longest time without news from the feed before the stale policy applies, ms. Default 30,000. */
+  readonly maxStalenessMs?: number;
+  /** Default `fail-closed`. */
+  readonly stalePolicy?: StalePolicy;
+  /** For `introspect`: resolves `true` when the issuer says the token is still active. */
+  readonly introspect?: (facts: TokenFacts) => Promise<boolean>;
+  /** Allowlist mode: accept only tokens whose id was recorded with an `allow` rule. */
+  readonly allowlist?: boolean;
+  /** Purge cadence in ms (an unref'd timer; 0 disables it, then call `purge` yourself). Default 1,000. */
+  readonly purgeIntervalMs?: number;
+  /** Most slots or entries one purge step examines, so a purge never stalls a request. Default 8,192. */
+  readonly purgeBudget?: number;
+  readonly clock?: () => number;
+}
+
+/** Figures for metrics and the console. */
+export interface ReplicaStats {
+  readonly tokens: number;
+  readonly allowed: number;
+  readonly sessions: number;
+  readonly subjects: number;
+  readonly keys: number;
+  readonly issuers: number;
+  readonly lastSeq: number;
+  /** Epoch ms of the last news from the feed (0 before the first). */
+  readonly freshAt: number;
+  readonly stalenessMs: number;
+  readonly stale: boolean;
+  readonly purged: number;
+  readonly staleAccepts: number;
+  readonly bootstraps: number;
+  readonly tokenTableBytes: number;
+}
+
+/**
+ * The in-memory revocation state inside every API process: O(1) checks on the verify path, fed by a
+ * snapshot and then the log's events in `seq` order (see {@link ReplicaFollower}).
+ *
+ * A rule matches a token when: `token`/`allow` by id; `session`, `subject`, `issuer` when the token's
+ * `iat` (in ms) is at or before the cutoff; `key` by `kid`. Tokens with a whole-second `iat` (most
+ * external issuers) are read as issued at the start of that second, so a cutoff also rejects tokens
+ * issued later in the same second: the safe side.
+ *
+ * @example
+ * ```ts
+ * const replica = new Replica({ maxStalenessMs: 10_000 });
+ * replica.load(await log.snapshot());
+ * const verifier = new Verifier({ keys, issuer, audience, revocation: replica });
+ * ```
+ */
+export class Replica implements RevocationCheck {
+  readonly #tokens = new TokenIdTable();
+  readonly #allowed = new TokenIdTable();
+  readonly #sessions = new CutoffMap();
+  readonly #subjects = new CutoffMap();
+  readonly #keys = new CutoffMap();
+  readonly #issuers = new CutoffMap();
+  readonly #maxStalenessMs: number;
+  readonly #policy: StalePolicy;
+  readonly #introspect: ((facts: TokenFacts) => Promise<boolean>) | undefined;
+  readonly #allowlist: boolean;
+  readonly #purgeBudget: number;
+  readonly #clock: () => number;
+  readonly #timer: NodeJS.Timeout | undefined;
+  #lastSeq = 0;
+  #freshAt = 0;
+  #purged = 0;
+  #staleAccepts = 0;
+  #bootstraps = 0;
+
+  constructor(options: ReplicaOptions = {}) {
+    this.#maxStalenessMs = options.maxStalenessMs ?? 30_000;
+    this.#policy = options.stalePolicy ?? 'fail-closed';
+    this.#introspect = options.introspect;
+    this.#allowlist = options.allowlist ?? false;
+    this.#purgeBudget = options.purgeBudget ?? 8192;
+    this.#clock = options.clock ?? Date.now;
+    if (!(this.#maxStalenessMs > 0))
+      throw new RevocableError('ERR_CONFIG_INVALID', 'maxStalenessMs must be positive.');
+    if (!['fail-closed', 'fail-open', 'introspect'].includes(this.#policy)) {
+      throw new RevocableError(
+        'ERR_CONFIG_INVALID',
+        'stalePolicy must be fail-closed, fail-open or introspect.',
+      );
+    }
+    if (this.#policy === 'introspect' && this.#introspect === undefined) {
+      throw new RevocableError('ERR_CONFIG_INVALID', 'The introspect policy needs an introspect function.');
+    }
+    const interval = options.purgeIntervalMs ?? 1000;
+    if (interval > 0) {
+      this.#timer = setInterval(() => this.purge(), interval);
+      this.#timer.unref();
+    }
+  }
+
+  /** The last `seq` applied. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** {@inheritDoc RevocationCheck.check} */
+  check(facts: TokenFacts): RuleKind | undefined {
+    const now = this.#clock();
+    if (now - this.#freshAt > this.#maxStalenessMs) {
+      if (this.#policy !== 'fail-open') {
+        throw new RevocableError(
+          'ERR_REVOCATION_STALE',
+          'Revocation state is too old to decide; try again shortly.',
+        );
+      }
+      this.#staleAccepts++;
+    }
+    if (this.#tokens.size > 0 && this.#tokens.has(facts.tokenId, now)) return 'token';
+    const at = facts.issuedAtMs;
+    if (
+      facts.sid !== undefined &&
+      this.#sessions.size > 0 &&
+      this.#sessions.revokes(facts.iss, facts.sid, at)
+    ) {
+      return 'session';
+    }
+    if (this.#subjects.size > 0 && this.#subjects.revokes(facts.iss, facts.sub, at)) return 'subject';
+    if (this.#keys.size > 0 && this.#keys.revokes('', facts.kid, at)) return 'key';
+    if (this.#issuers.size > 0 && this.#issuers.revokes(facts.iss, '', at)) return 'issuer';
+    if (this.#allowlist && !this.#allowed.has(facts.tokenId, now)) return 'allowlist';
+    return undefined;
+  }
+
+  /**
+   * For the `introspect` policy: decides a token while the replica is stale by asking the issuer.
+   * Local rules still apply first.
+   */
+  async resolveStale(facts: TokenFacts): Promise<RuleKind | undefined> {
+    if (this.#policy !== 'introspect' || this.#introspect === undefined) {
+      throw new RevocableError(
+        'ERR_REVOCATION_STALE',
+        'Revocation state is too old to decide; try again shortly.',
+      );
+    }
+    const freshAt = this.#freshAt;
+    this.#freshAt = Number.POSITIVE_INFINITY;
+    let local: RuleKind | undefined;
+    try {
+      local = this.check(facts);
+    } finally {
+      this.#freshAt = freshAt;
+    }
+    if (local !== undefined) return local;
+    let active: boolean;
+    try {
+      active = await this.#introspect(facts);
+    } catch (cause) {
+      throw new RevocableError(
+        'ERR_REVOCATION_STALE',
+        'Revocation state is stale and introspection failed.',
+        undefined,
+        {
+          cause,
+        },
+      );
+    }
+    return active ? undefined : 'token';
+  }
+
+  /** Replaces the whole state with a snapshot and marks the replica fresh. */
+  load(snapshot: RevocationSnapshot): void {
+    this.#tokens.clear();
+    this.#allowed.clear();
+    this.#sessions.clear();
+    this.#subjects.clear();
+    this.#keys.clear();
+    this.#issuers.clear();
+    this.#lastSeq = 0;
+    for (const event of snapshot.events) this.#applyRule(event, this.#clock());
+    this.#lastSeq = snapshot.seq;
+    this.#bootstraps++;
+    this.markFresh();
+  }
+
+  /**
+   * Applies one event. Events at or below `lastSeq` are ignored (duplicates are harmless); the caller
+   * (the follower) is responsible for order and for filling gaps. Returns `true` when applied.
+   */
+  apply(event: RevocationEvent): boolean {
+    if (event.seq <= this.#lastSeq) return false;
+    this.#applyRule(event, this.#clock());
+    this.#lastSeq = event.seq;
+    return true;
+  }
+
+  /** Records news from the feed: the replica is up to date as of now. */
+  markFresh(at: number = this.#clock()): void {
+    this.#freshAt = Math.max(this.#freshAt, at);
+  }
+
+  /** One bounded purge step over every structure; returns how many entries it removed. */
+  purge(now: number = this.#clock()): number {
+    const budget = this.#purgeBudget;
+    const removed =
+      this.#tokens.purgeStep(now, budget) +
+      this.#allowed.purgeStep(now, budget) +
+      this.#sessions.purge(now, budget) +
+      this.#subjects.purge(now, budget) +
+      this.#keys.purge(now, budget) +
+      this.#issuers.purge(now, budget);
+    this.#purged += removed;
+    return removed;
+  }
+
+  stats(): ReplicaStats {
+    const now = this.#clock();
+    const stalenessMs = this.#freshAt === 0 ? Number.POSITIVE_INFINITY : Math.max(0, now - this.#freshAt);
+    return {
+      tokens: this.#tokens.size,
+      allowed: this.#allowed.size,
+      sessions: this.#sessions.size,
+      subjects: this.#subjects.size,
+      keys: this.#keys.size,
+      issuers: this.#issuers.size,
+      lastSeq: this.#lastSeq,
+      freshAt: this.#freshAt,
+      stalenessMs,
+      stale: stalenessMs > this.#maxStalenessMs,
+      purged: this.#purged,
+      staleAccepts: this.#staleAccepts,
+      bootstraps: this.#bootstraps,
+      tokenTableBytes: this.#tokens.byteLength + this.#allowed.byteLength,
+    };
+  }
+
+  /** Stops the purge timer. */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  #applyRule(event: RevocationEvent, now: number): void {
+    if (event.forgetAfter <= now) return;
+    const { rule } = event;
+    switch (rule.kind) {
+      case 'token':
+        this.#tokens.add(rule.tokenId, rule.expiresAt);
+        break;
+      case 'allow':
+        this.#allowed.add(rule.tokenId, rule.expiresAt);
+        break;
+      case 'session':
+        this.#sessions.raise(rule.iss, rule.sid, rule.cutoff, event.forgetAfter);
+        break;
+      case 'subject':
+        this.#subjects.raise(rule.iss, rule.sub, rule.cutoff, event.forgetAfter);
+        break;
+      case 'key':
+        this.#keys.raise('', rule.kid, Number.POSITIVE_INFINITY, event.forgetAfter);
+        break;
+      case 'issuer':
+        this.#issuers.raise(rule.iss, '', rule.cutoff, event.forgetAfter);
+        break;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import type { TokenFacts } from './check.js';
+import type { RevocationLog } from './log.js';
+import type { RevocationEvent, RevocationReason, RevocationRule } from './rules.js';
+
+/** Who revokes and why, recorded with the rule for audit. */
+export interface RevocationAudit {
+  readonly reason: RevocationReason;
+  /** `user:<sub>`, `admin:<name>`, `client:<id>`, `system`. */
+  readonly actor: string;
+}
+
+/**
+ * Turns "log this token / session / user out" into rules on a {@link RevocationLog}. Cutoffs are the
+ * log writer's clock at the call, in ms: tokens issued at or before it are rejected, tokens issued
+ * after it are accepted.
+ *
+ * @example
+ * ```ts
+ * const revoker = new Revoker(log);
+ * await revoker.revokeToken(verified.facts, { reason: 'logout', actor: `user:${verified.claims.sub}` });
+ * await revoker.revokeSubject(iss, 'user-1', { reason: 'password_change', actor: 'user:user-1' });
+ * ```
+ */
+export class Revoker {
+  readonly #log: RevocationLog;
+  readonly #clock: () => number;
+
+  constructor(log: RevocationLog, clock: () => number = Date.now) {
+    this.#log = log;
+    this.#clock = clock;
+  }
+
+  /** Revokes one token until its `exp`. */
+  revokeToken(
+    facts: Pick<TokenFacts, 'tokenId' | 'expiresAtMs'>,
+    audit: RevocationAudit,
+  ): Promise<RevocationEvent> {
+    return this.#append({ kind: 'token', tokenId: facts.tokenId, expiresAt: facts.expiresAtMs }, audit);
+  }
+
+  /** Revokes every token of a session issued until now. */
+  revokeSession(iss: string, sid: string, audit: RevocationAudit): Promise<RevocationEvent> {
+    return this.#append({ kind: 'session', iss, sid, cutoff: this.#clock() }, audit);
+  }
+
+  /** Revokes every token of a user issued until now: log out everywhere, password change, suspension. */
+  revokeSubject(iss: string, sub: string, audit: RevocationAudit): Promise<RevocationEvent> {
+    return this.#append({ kind: 'subject', iss, sub, cutoff: this.#clock() }, audit);
+  }
+
+  /** Revokes every token signed with `kid`, until `expiresAt` (epoch ms, the key's last token expiry). */
+  revokeKey(kid: string, expiresAt: number, audit: RevocationAudit): Promise<RevocationEvent> {
+    return this.#append({ kind: 'key', kid, expiresAt }, audit);
+  }
+
+  /** Revokes every token of an issuer issued until now. */
+  revokeIssuer(iss: string, audit: RevocationAudit): Promise<RevocationEvent> {
+    return this.#append({ kind: 'issuer', iss, cutoff: this.#clock() }, audit);
+  }
+
+  /** Allowlist mode: records a token as issued. */
+  allow(facts: Pick<TokenFacts, 'tokenId' | 'expiresAtMs'>): Promise<RevocationEvent> {
+    return this.#append(
+      { kind: 'allow', tokenId: facts.tokenId, expiresAt: facts.expiresAtMs },
+      {
+        reason: 'issued',
+        actor: 'system',
+      },
+    );
+  }
+
+  async #append(rule: RevocationRule, audit: RevocationAudit): Promise<RevocationEvent> {
+    const [event] = await this.#log.append([{ rule, reason: audit.reason, actor: audit.actor }]);
+    return event!;
+  }
+}

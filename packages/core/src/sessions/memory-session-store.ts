@@ -1,0 +1,118 @@
+import type { RefreshTokenRecord, SessionRecord } from './records.js';
+import type { RefreshOutcome, SessionStore, SessionTouch } from './session-store.js';
+
+function isLive(session: SessionRecord, now: number): boolean {
+  return session.endedAt === null && now < session.idleExpiresAt && now < session.absoluteExpiresAt;
+}
+
+/**
+ * A {@link SessionStore} in process memory, for tests and single-process use without persistence.
+ *
+ * @example
+ * ```ts
+ * const sessions: SessionStore = new MemorySessionStore();
+ * ```
+ */
+export class MemorySessionStore implements SessionStore {
+  readonly #sessions = new Map<string, SessionRecord>();
+  readonly #tokens = new Map<string, RefreshTokenRecord>();
+
+  async createSession(session: SessionRecord, firstToken: RefreshTokenRecord): Promise<void> {
+    this.#sessions.set(session.id, { ...session });
+    this.#tokens.set(firstToken.hash, { ...firstToken });
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const session = this.#sessions.get(id);
+    return session && { ...session };
+  }
+
+  async findRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined> {
+    const token = this.#tokens.get(hash);
+    return token && { ...token };
+  }
+
+  async listSessions(
+    sub: string,
+    options: { includeEnded?: boolean; limit?: number } = {},
+  ): Promise<SessionRecord[]> {
+    const now = Date.now();
+    return [...this.#sessions.values()]
+      .filter((s) => s.sub === sub && (options.includeEnded || isLive(s, now)))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, options.limit ?? 100)
+      .map((s) => ({ ...s }));
+  }
+
+  async rotate(
+    hash: string,
+    next: Omit<RefreshTokenRecord, 'generation' | 'sessionId'>,
+    touch: SessionTouch,
+  ): Promise<RefreshOutcome> {
+    const token = this.#tokens.get(hash);
+    const session = token && this.#sessions.get(token.sessionId);
+    if (!token || !session || touch.now >= token.expiresAt || !isLive(session, touch.now))
+      return { status: 'invalid' };
+    if (touch.clientId !== undefined && touch.clientId !== session.clientId) return { status: 'invalid' };
+    if (token.consumedAt !== null) return { status: 'reused', token: { ...token }, session: { ...session } };
+    this.#tokens.set(hash, { ...token, consumedAt: touch.now });
+    const updated: SessionRecord = {
+      ...session,
+      refreshGeneration: session.refreshGeneration + 1,
+      lastSeenAt: touch.now,
+      idleExpiresAt: Math.min(touch.idleExpiresAt, session.absoluteExpiresAt),
+      device: touch.device,
+      ip: touch.ip,
+    };
+    this.#sessions.set(session.id, updated);
+    this.#tokens.set(next.hash, { ...next, sessionId: session.id, generation: updated.refreshGeneration });
+    return { status: 'rotated', session: { ...updated } };
+  }
+
+  async addSibling(
+    sessionId: string,
+    token: Omit<RefreshTokenRecord, 'generation' | 'sessionId'>,
+  ): Promise<boolean> {
+    const session = this.#sessions.get(sessionId);
+    if (!session || session.endedAt !== null) return false;
+    this.#tokens.set(token.hash, { ...token, sessionId, generation: session.refreshGeneration });
+    return true;
+  }
+
+  async endSession(id: string, at: number, reason: string): Promise<boolean> {
+    const session = this.#sessions.get(id);
+    if (!session || session.endedAt !== null) return false;
+    this.#sessions.set(id, { ...session, endedAt: at, endReason: reason });
+    return true;
+  }
+
+  async endSessionsOf(sub: string, at: number, reason: string, exceptId?: string): Promise<string[]> {
+    const ended: string[] = [];
+    for (const session of this.#sessions.values()) {
+      if (session.sub === sub && session.id !== exceptId && session.endedAt === null) {
+        this.#sessions.set(session.id, { ...session, endedAt: at, endReason: reason });
+        ended.push(session.id);
+      }
+    }
+    return ended;
+  }
+
+  async purgeExpired(now: number, retainMs: number): Promise<number> {
+    let removed = 0;
+    for (const [hash, token] of this.#tokens) {
+      if (token.expiresAt <= now) {
+        this.#tokens.delete(hash);
+        removed++;
+      }
+    }
+    for (const [id, s] of this.#sessions) {
+      const over = s.endedAt ?? Math.min(s.idleExpiresAt, s.absoluteExpiresAt);
+      if (over < now - retainMs) {
+        this.#sessions.delete(id);
+        for (const [hash, token] of this.#tokens) if (token.sessionId === id) this.#tokens.delete(hash);
+        removed++;
+      }
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,311 @@
+import {
+  AccessTokenIssuer,
+  type FeedMessage,
+  type FeedSource,
+  KeyRing,
+  LogFeedSource,
+  MemoryRevocationLog,
+  Replica,
+  ReplicaFollower,
+  type RevocableError,
+  type RevocationEvent,
+  Revoker,
+  type TokenFacts,
+  Verifier,
+} from '@revocable/core';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const ISS = 'https://auth.example';
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+function facts(over: Partial<TokenFacts> = {}): TokenFacts {
+  return {
+    tokenId: 'jti-1',
+    iss: ISS,
+    sub: 'user-1',
+    sid: 'sess-1',
+    kid: 'kid-1',
+    issuedAtMs: T0,
+    expiresAtMs: T0 + 600_000,
+    ...over,
+  };
+}
+
+function event(seq: number, rule: RevocationEvent['rule'], forgetAfter = T0 + 3_600_000): RevocationEvent {
+  return { seq, rule, reason: 'admin', actor: 'admin:test', recordedAt: T0, forgetAfter };
+}
+
+const replicas: Replica[] = [];
+function freshReplica(now: () => number, options: ConstructorParameters<typeof Replica>[0] = {}): Replica {
+  const replica = new Replica({ clock: now, purgeIntervalMs: 0, ...options });
+  replica.load({ events: [], seq: 0, takenAt: now() });
+  replicas.push(replica);
+  return replica;
+}
+afterEach(() => {
+  for (const r of replicas.splice(0)) r.close();
+});
+
+describe('rules match at millisecond precision', () => {
+  const now = () => T0 + 1000;
+  const cases = [
+    ['session', { kind: 'session', iss: ISS, sid: 'sess-1', cutoff: T0 + 500 }],
+    ['subject', { kind: 'subject', iss: ISS, sub: 'user-1', cutoff: T0 + 500 }],
+    ['issuer', { kind: 'issuer', iss: ISS, cutoff: T0 + 500 }],
+  ] as const;
+  for (const [kind, rule] of cases) {
+    it(`a ${kind} cutoff rejects a token issued at or before it and accepts one issued 1 ms after`, () => {
+      const replica = freshReplica(now);
+      replica.apply(event(1, rule));
+      expect(replica.check(facts({ issuedAtMs: T0 + 499 }))).toBe(kind);
+      expect(replica.check(facts({ issuedAtMs: T0 + 500 }))).toBe(kind);
+      expect(replica.check(facts({ issuedAtMs: T0 + 501 }))).toBeUndefined();
+    });
+  }
+
+  it('a session cutoff does not touch other sessions, subjects or issuers', () => {
+    const replica = freshReplica(now);
+    replica.apply(event(1, { kind: 'session', iss: ISS, sid: 'sess-1', cutoff: T0 + 500 }));
+    expect(replica.check(facts({ sid: 'sess-2' }))).toBeUndefined();
+    expect(replica.check(facts({ sid: undefined }))).toBeUndefined();
+    expect(replica.check(facts({ iss: 'https://other.example' }))).toBeUndefined();
+  });
+
+  it('a token rule rejects that token id only, until its expiry', () => {
+    let t = T0;
+    const replica = freshReplica(() => t, { maxStalenessMs: 1e12 });
+    replica.apply(event(1, { kind: 'token', tokenId: 'jti-1', expiresAt: T0 + 60_000 }, T0 + 60_000));
+    expect(replica.check(facts())).toBe('token');
+    expect(replica.check(facts({ tokenId: 'jti-2' }))).toBeUndefined();
+    t = T0 + 60_000;
+    expect(replica.check(facts())).toBeUndefined();
+  });
+
+  it('a key rule rejects every token of that key whatever its iat', () => {
+    const replica = freshReplica(now);
+    replica.apply(event(1, { kind: 'key', kid: 'kid-1', expiresAt: T0 + 600_000 }));
+    expect(replica.check(facts({ issuedAtMs: T0 + 999 }))).toBe('key');
+    expect(replica.check(facts({ kid: 'kid-2' }))).toBeUndefined();
+  });
+
+  it('a later cutoff supersedes an earlier one and an earlier one arriving late changes nothing', () => {
+    const replica = freshReplica(now);
+    replica.apply(event(1, { kind: 'subject', iss: ISS, sub: 'user-1', cutoff: T0 + 500 }));
+    replica.apply(event(2, { kind: 'subject', iss: ISS, sub: 'user-1', cutoff: T0 + 100 }));
+    expect(replica.check(facts({ issuedAtMs: T0 + 400 }))).toBe('subject');
+    replica.apply(event(3, { kind: 'subject', iss: ISS, sub: 'user-1', cutoff: T0 + 800 }));
+    expect(replica.check(facts({ issuedAtMs: T0 + 700 }))).toBe('subject');
+  });
+
+  it('applying an event twice is harmless and events at or below lastSeq are ignored', () => {
+    const replica = freshReplica(now);
+    const e = event(1, { kind: 'token', tokenId: 'jti-1', expiresAt: T0 + 60_000 });
+    expect(replica.apply(e)).toBe(true);
+    expect(replica.apply(e)).toBe(false);
+    expect(replica.stats().tokens).toBe(1);
+    expect(replica.lastSeq).toBe(1);
+  });
+});
+
+describe('issued tokens and cutoffs end to end', () => {
+  it('logout-all at T rejects a token issued at T and accepts a login at T+1 ms, within the same second', async () => {
+    let t = T0 + 250;
+    const clock = () => t;
+    const ring = await KeyRing.open({ clock });
+    const log = new MemoryRevocationLog({ clock });
+    const replica = new Replica({ clock, purgeIntervalMs: 0 });
+    replicas.push(replica);
+    const follower = new ReplicaFollower(replica, new LogFeedSource(log));
+    await follower.start();
+    const issuer = new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: 'api', clock });
+    const verifier = new Verifier({ keys: ring, issuer: ISS, audience: 'api', revocation: replica, clock });
+
+    const before = issuer.issue({ sub: 'user-1', sid: 's1' }).token;
+    t += 1;
+    const atCutoff = issuer.issue({ sub: 'user-1', sid: 's2' }).token;
+    await new Revoker(log, clock).revokeSubject(ISS, 'user-1', {
+      reason: 'logout_all',
+      actor: 'user:user-1',
+    });
+    t += 1;
+    const after = issuer.issue({ sub: 'user-1', sid: 's3' }).token;
+
+    for (const token of [before, atCutoff]) {
+      expect(() => verifier.verifySync(token)).toThrowError(
+        expect.objectContaining({ code: 'ERR_TOKEN_REVOKED', rule: 'subject' }),
+      );
+    }
+    expect(verifier.verifySync(after).claims.sid).toBe('s3');
+    follower.stop();
+  });
+
+  it('reads a whole-second iat as the start of that second, so a cutoff rejects the rest of its second', () => {
+    const replica = freshReplica(() => T0 + 2000);
+    replica.apply(event(1, { kind: 'subject', iss: ISS, sub: 'user-1', cutoff: T0 + 500 }));
+    // An external token with iat = T0/1000 (whole seconds) issued at T0 + 900 ms looks issued at T0.
+    expect(replica.check(facts({ issuedAtMs: T0 }))).toBe('subject');
+    expect(replica.check(facts({ issuedAtMs: T0 + 1000 }))).toBeUndefined();
+  });
+});
+
+describe('staleness', () => {
+  it('fail-closed: rejects with ERR_REVOCATION_STALE once older than maxStaleness, and recovers on news', () => {
+    let t = T0;
+    const replica = freshReplica(() => t, { maxStalenessMs: 1000 });
+    t += 1000;
+    expect(replica.check(facts())).toBeUndefined();
+    t += 1;
+    expect(() => replica.check(facts())).toThrowError(
+      expect.objectContaining({ code: 'ERR_REVOCATION_STALE' }),
+    );
+    expect(replica.stats().stale).toBe(true);
+    replica.markFresh();
+    expect(replica.check(facts())).toBeUndefined();
+  });
+
+  it('a replica that was never loaded is stale', () => {
+    const replica = new Replica({ purgeIntervalMs: 0 });
+    replicas.push(replica);
+    expect(() => replica.check(facts())).toThrowError(
+      expect.objectContaining({ code: 'ERR_REVOCATION_STALE' }),
+    );
+  });
+
+  it('fail-open: accepts unrevoked tokens, still rejects known revocations, and counts', () => {
+    let t = T0;
+    const replica = freshReplica(() => t, { maxStalenessMs: 1000, stalePolicy: 'fail-open' });
+    replica.apply(event(1, { kind: 'token', tokenId: 'jti-1', expiresAt: T0 + 600_000 }));
+    t += 5000;
+    expect(replica.check(facts({ tokenId: 'jti-2' }))).toBeUndefined();
+    expect(replica.check(facts())).toBe('token');
+    expect(replica.stats().staleAccepts).toBe(2);
+  });
+
+  it('introspect: the async verify asks the issuer while stale and follows its answer', async () => {
+    let t = T0;
+    const clock = () => t;
+    const ring = await KeyRing.open({ clock });
+    const issuer = new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: 'api', clock });
+    const inactive = new Set<string>();
+    const replica = freshReplica(clock, {
+      maxStalenessMs: 1000,
+      stalePolicy: 'introspect',
+      introspect: async (f) => !inactive.has(f.tokenId),
+    });
+    const verifier = new Verifier({ keys: ring, issuer: ISS, audience: 'api', revocation: replica, clock });
+    const good = issuer.issue({ sub: 'u' });
+    const bad = issuer.issue({ sub: 'u' });
+    inactive.add(bad.claims.jti!);
+    t += 5000;
+    expect(() => verifier.verifySync(good.token)).toThrowError(
+      expect.objectContaining({ code: 'ERR_REVOCATION_STALE' }),
+    );
+    await expect(verifier.verify(good.token)).resolves.toMatchObject({ claims: { sub: 'u' } });
+    await expect(verifier.verify(bad.token)).rejects.toMatchObject({
+      code: 'ERR_TOKEN_REVOKED',
+    } satisfies Partial<RevocableError>);
+  });
+});
+
+describe('allowlist mode', () => {
+  it('accepts only tokens recorded at issue time, and a token rule still wins', () => {
+    const replica = freshReplica(() => T0, { allowlist: true });
+    expect(replica.check(facts())).toBe('allowlist');
+    replica.apply(event(1, { kind: 'allow', tokenId: 'jti-1', expiresAt: T0 + 600_000 }));
+    expect(replica.check(facts())).toBeUndefined();
+    replica.apply(event(2, { kind: 'token', tokenId: 'jti-1', expiresAt: T0 + 600_000 }));
+    expect(replica.check(facts())).toBe('token');
+  });
+});
+
+/** A real feed over a memory log that loses the messages the test chooses, to force catch-up reads. */
+class LossyFeed implements FeedSource {
+  readonly dropped = new Set<number>();
+  constructor(readonly inner: LogFeedSource) {}
+  snapshot() {
+    return this.inner.snapshot();
+  }
+  readAfter(seq: number, limit?: number) {
+    return this.inner.readAfter(seq, limit);
+  }
+  follow(after: number, onMessage: (m: FeedMessage) => void) {
+    return this.inner.follow(after, (m) => {
+      if (m.type === 'event' && this.dropped.has(m.event.seq)) return;
+      onMessage(m);
+    });
+  }
+}
+
+describe('following a feed', () => {
+  it('bootstraps from a snapshot, then fills a gap with a catch-up read', async () => {
+    const log = new MemoryRevocationLog();
+    const revoker = new Revoker(log);
+    await revoker.revokeToken(
+      { tokenId: 'a', expiresAtMs: Date.now() + 60_000 },
+      { reason: 'logout', actor: 'system' },
+    );
+    const feed = new LossyFeed(new LogFeedSource(log, { heartbeatMs: 20 }));
+    feed.dropped.add(2);
+    const replica = new Replica({ purgeIntervalMs: 0 });
+    replicas.push(replica);
+    const follower = new ReplicaFollower(replica, feed);
+    await follower.start();
+    expect(replica.lastSeq).toBe(1);
+    await revoker.revokeToken(
+      { tokenId: 'b', expiresAtMs: Date.now() + 60_000 },
+      { reason: 'logout', actor: 'system' },
+    );
+    expect(replica.lastSeq).toBe(1); // seq 2 was lost on the wire
+    await revoker.revokeToken(
+      { tokenId: 'c', expiresAtMs: Date.now() + 60_000 },
+      { reason: 'logout', actor: 'system' },
+    );
+    await follower.catchUp();
+    expect(replica.lastSeq).toBe(3);
+    expect(replica.check(facts({ tokenId: 'b', issuedAtMs: Date.now() }))).toBe('token');
+    follower.stop();
+  });
+});
+
+describe('bounded state', () => {
+  it('holds only one token lifetime of revocations over ten simulated hours', async () => {
+    let t = T0;
+    const clock = () => t;
+    const lifetimeMs = 600_000;
+    const log = new MemoryRevocationLog({
+      clock,
+      policy: { maxTokenLifetimeMs: lifetimeMs, clockSkewMs: 60_000 },
+    });
+    const replica = new Replica({ clock, purgeIntervalMs: 0, maxStalenessMs: 1e12 });
+    replicas.push(replica);
+    const follower = new ReplicaFollower(replica, new LogFeedSource(log));
+    await follower.start();
+    const revoker = new Revoker(log, clock);
+    let maxTokens = 0;
+    let maxCutoffs = 0;
+    let n = 0;
+    const perMinute = 50;
+    for (let minute = 0; minute < 600; minute++) {
+      for (let i = 0; i < perMinute; i++) {
+        t += 60_000 / perMinute;
+        n++;
+        await revoker.revokeToken(
+          { tokenId: `t${n}`, expiresAtMs: t + lifetimeMs },
+          { reason: 'logout', actor: 'system' },
+        );
+        if (i % 10 === 0) await revoker.revokeSession(ISS, `s${n}`, { reason: 'logout', actor: 'system' });
+      }
+      for (let k = 0; k < 20; k++) replica.purge(t);
+      await log.purge(t);
+      const s = replica.stats();
+      maxTokens = Math.max(maxTokens, s.tokens);
+      maxCutoffs = Math.max(maxCutoffs, s.sessions);
+    }
+    // One lifetime (10 min) of token rules, one lifetime + skew (11 min) of session rules, plus a purge tick.
+    expect(maxTokens).toBeLessThanOrEqual(11 * perMinute);
+    expect(maxCutoffs).toBeLessThanOrEqual(13 * (perMinute / 10));
+    expect((await log.snapshot()).events.length).toBeLessThanOrEqual(13 * perMinute * 1.1);
+    expect(n).toBe(30_000);
+    follower.stop();
+  });
+});

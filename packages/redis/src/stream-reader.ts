@@ -1,0 +1,190 @@
+import { type FeedMessage, RevocableError } from '@revocable/core';
+import type { FellBehind, RedisFeedSourceOptions, SourceCounters } from './feed-source.js';
+import { type StreamCommands, streamCommands } from './redis-client.js';
+import { compareEntryIds, decodeRange, decodeRead, parseEntryId, type StreamEntry } from './stream-entry.js';
+
+/** What one `follow` of a {@link RedisFeedSource} is given. */
+export interface StreamReaderSetup {
+  readonly options: RedisFeedSourceOptions;
+  readonly key: string;
+  readonly counters: SourceCounters;
+  readonly onMessage: (message: FeedMessage) => void;
+  readonly onError: (error: unknown) => void;
+  readonly onFellBehind: (info: FellBehind) => void;
+}
+
+// A blocking read that has not answered this long after its BLOCK time is on a dead connection.
+const STUCK_GRACE_MS = 5000;
+
+/**
+ * One `follow`: a loop of blocking `XREAD`s on a dedicated connection from the last entry id seen,
+ * plus a timer that polls the fallback source while Redis is silent and restarts a stuck connection.
+ */
+export class StreamReader {
+  readonly #setup: StreamReaderSetup;
+  readonly #blockMs: number;
+  readonly #batchSize: number;
+  readonly #fallbackAfterMs: number;
+  readonly #maxBackoffMs: number;
+  #conn: StreamCommands | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #lastId: string | undefined;
+  #delivered = 0;
+  #lastNews = 0;
+  #readingSince: number | undefined;
+  #polling = false;
+  #stopped = false;
+
+  constructor(setup: StreamReaderSetup) {
+    this.#setup = setup;
+    this.#blockMs = setup.options.blockMs ?? 2000;
+    this.#batchSize = setup.options.batchSize ?? 1000;
+    this.#fallbackAfterMs = setup.options.fallbackAfterMs ?? 3000;
+    this.#maxBackoffMs = setup.options.maxBackoffMs ?? 2000;
+  }
+
+  start(afterSeq: number): void {
+    this.#delivered = afterSeq;
+    this.#lastNews = Date.now();
+    const conn = streamCommands(this.#setup.options.client).duplicate();
+    conn.on('error', (error) => {
+      if (!this.#stopped) this.#setup.onError(unavailable('the connection failed', error));
+    });
+    this.#conn = conn;
+    const tick = Math.min(this.#setup.options.fallbackPollMs ?? 1000, 1000);
+    this.#timer = setInterval(() => this.#tick(), tick);
+    this.#timer.unref();
+    void this.#loop(conn);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#conn?.disconnect();
+  }
+
+  async #loop(conn: StreamCommands): Promise<void> {
+    let backoff = 0;
+    while (!this.#stopped) {
+      try {
+        this.#lastId ??= await this.#startId(conn);
+        const from = this.#lastId;
+        this.#readingSince = Date.now();
+        const reply = await conn.call(
+          'XREAD',
+          'COUNT',
+          this.#batchSize,
+          'BLOCK',
+          this.#blockMs,
+          'STREAMS',
+          this.#setup.key,
+          from,
+        );
+        this.#readingSince = undefined;
+        if (this.#stopped) return;
+        const entries = decodeRead(reply, this.#setup.key);
+        await this.#checkHole(conn, from, entries);
+        this.#deliver(entries);
+        backoff = 0;
+      } catch (err) {
+        this.#readingSince = undefined;
+        if (this.#stopped) return;
+        this.#setup.counters.errors++;
+        this.#setup.onError(unavailable('a read failed', err));
+        backoff = Math.min(Math.max(backoff * 2, 50), this.#maxBackoffMs);
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+      }
+    }
+  }
+
+  /** Resumes right after the stream's top entry when that is where the replica is (skips old heartbeats). */
+  async #startId(conn: StreamCommands): Promise<string> {
+    const [top] = decodeRange(await conn.call('XREVRANGE', this.#setup.key, '+', '-', 'COUNT', 1));
+    if (top !== undefined && parseEntryId(top.id)?.seq === this.#delivered) return top.id;
+    return `${this.#delivered}-0`;
+  }
+
+  /**
+   * The first event read is ahead of the last one delivered: if the stream no longer holds entries
+   * right after `from`, they were trimmed (or lost with Redis), and only a snapshot can fill the hole.
+   */
+  async #checkHole(conn: StreamCommands, from: string, entries: readonly StreamEntry[]): Promise<void> {
+    const first = entries.find((entry) => entry.message?.type === 'event')?.message;
+    if (first?.type !== 'event' || first.event.seq <= this.#delivered + 1) return;
+    const [oldest] = decodeRange(await conn.call('XRANGE', this.#setup.key, '-', '+', 'COUNT', 1));
+    const oldestId = oldest === undefined ? undefined : parseEntryId(oldest.id);
+    const fromId = parseEntryId(from);
+    if (oldestId === undefined || fromId === undefined || compareEntryIds(oldestId, fromId) <= 0) return;
+    this.#setup.counters.fellBehind++;
+    this.#setup.onFellBehind({ afterSeq: this.#delivered, oldestSeq: oldestId.seq });
+  }
+
+  #deliver(entries: readonly StreamEntry[]): void {
+    for (const entry of entries) {
+      if (this.#stopped) return;
+      this.#advance(entry.id);
+      const { message } = entry;
+      if (message === undefined) continue;
+      this.#lastNews = Date.now();
+      if (message.type === 'event') this.#setup.counters.events++;
+      else this.#setup.counters.heartbeats++;
+      this.#emit(message);
+    }
+  }
+
+  #emit(message: FeedMessage): void {
+    if (message.type === 'event') this.#delivered = Math.max(this.#delivered, message.event.seq);
+    try {
+      this.#setup.onMessage(message);
+    } catch (err) {
+      this.#setup.onError(err);
+    }
+  }
+
+  #advance(id: string): void {
+    const next = parseEntryId(id);
+    const current = this.#lastId === undefined ? undefined : parseEntryId(this.#lastId);
+    if (next !== undefined && (current === undefined || compareEntryIds(next, current) > 0))
+      this.#lastId = id;
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    const since = this.#readingSince;
+    if (since !== undefined && Date.now() - since > this.#blockMs + STUCK_GRACE_MS) {
+      // A half-open connection: drop it; ioredis reconnects and sends the read again.
+      this.#readingSince = Date.now();
+      this.#conn?.disconnect(true);
+    }
+    if (this.#fallbackAfterMs > 0 && !this.#polling && Date.now() - this.#lastNews >= this.#fallbackAfterMs) {
+      this.#polling = true;
+      void this.#poll().finally(() => {
+        this.#polling = false;
+      });
+    }
+  }
+
+  /** Redis is silent: read what it would have carried from the fallback, then say how fresh that is. */
+  async #poll(): Promise<void> {
+    this.#setup.counters.fallbackPolls++;
+    try {
+      for (;;) {
+        const events = await this.#setup.options.fallback.readAfter(this.#delivered, this.#batchSize);
+        if (this.#stopped) return;
+        for (const event of events) this.#emit({ type: 'event', event });
+        if (events.length < this.#batchSize) break;
+      }
+      // Everything up to `delivered` was read just now: the replica is complete as of this moment.
+      this.#emit({ type: 'heartbeat', seq: this.#delivered, at: Date.now() });
+      this.#advance(`${this.#delivered}-0`);
+    } catch (err) {
+      if (this.#stopped) return;
+      this.#setup.counters.errors++;
+      this.#setup.onError(unavailable('the fallback source failed', err));
+    }
+  }
+}
+
+function unavailable(message: string, cause: unknown): RevocableError {
+  return new RevocableError('ERR_LOG_UNAVAILABLE', `Redis feed: ${message}.`, undefined, { cause });
+}

@@ -1,0 +1,72 @@
+// The live revocation feed for the console. EventSource cannot send the admin credential as a header,
+// so the console reads GET /revocations/stream with fetch and parses the Server-Sent Events itself.
+
+/** An incremental text/event-stream parser (as @revocable/core's SseParser): chunks in, whole events out. */
+export class SseParser {
+  #buffer = '';
+
+  push(chunk) {
+    this.#buffer += chunk;
+    const events = [];
+    for (;;) {
+      const match = /\r\n\r\n|\n\n|\r\r/.exec(this.#buffer);
+      if (!match) break;
+      const block = this.#buffer.slice(0, match.index);
+      this.#buffer = this.#buffer.slice(match.index + match[0].length);
+      let id;
+      let event = 'message';
+      const data = [];
+      for (const line of block.split(/\r\n|\n|\r/)) {
+        if (line === '' || line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon === -1 ? line : line.slice(0, colon);
+        let value = colon === -1 ? '' : line.slice(colon + 1);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (field === 'id') id = value;
+        else if (field === 'event') event = value;
+        else if (field === 'data') data.push(value);
+      }
+      if (data.length > 0) events.push({ id, event, data: data.join('\n') });
+    }
+    if (this.#buffer.length > 1_000_000) this.#buffer = '';
+    return events;
+  }
+}
+
+/**
+ * Follows the feed from `after` (a log seq) until `signal` aborts, reconnecting after a second with
+ * `Last-Event-ID` when the stream drops. Calls `onRevocation(event)` for each revocation in log order,
+ * `onHeartbeat({ seq, at })` for each heartbeat, and `onStatus(text, live)` when the connection changes.
+ */
+export async function followFeed({ token, after, signal, onRevocation, onHeartbeat, onStatus }) {
+  let last = after;
+  while (!signal.aborted) {
+    try {
+      const response = await fetch('/revocations/stream', {
+        headers: { authorization: `Bearer ${token}`, 'last-event-id': String(last) },
+        cache: 'no-store',
+        signal,
+      });
+      if (!response.ok || !response.body) throw new Error(`the feed answered ${response.status}`);
+      onStatus('connected', true);
+      const parser = new SseParser();
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        for (const message of parser.push(value)) {
+          const data = JSON.parse(message.data);
+          if (message.event === 'revocation') {
+            last = data.seq;
+            onRevocation(data);
+          } else if (message.event === 'heartbeat') onHeartbeat(data);
+        }
+      }
+      if (!signal.aborted) onStatus('the feed closed; reconnecting…', false);
+    } catch (err) {
+      if (signal.aborted) return;
+      onStatus(`disconnected (${err.message}); reconnecting…`, false);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}

@@ -1,0 +1,383 @@
+// The admin console. Plain browser JavaScript (ES modules), no build step. The admin credential is kept
+// in this module's memory only: closing or reloading the page forgets it.
+import { bars, sparkline } from '/assets/console.charts.js';
+import { followFeed } from '/assets/console.feed.js';
+import { button, describeRule, deviceName, el, short, table, when } from '/assets/console.views.js';
+
+const $ = (id) => document.getElementById(id);
+const SAMPLES = 60;
+
+let adminToken = null;
+let issuer = null;
+let feedAbort = null;
+let pollTimer = null;
+let openedSub = null;
+const offsets = [];
+const roundTrips = [];
+const names = new Map();
+const audit = new Map();
+const revokedKids = new Set();
+const lagSamples = [];
+const stalenessSamples = [];
+const propagation = [];
+
+async function admin(path, { method = 'GET', body } = {}) {
+  const headers = { authorization: `Bearer ${adminToken}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const started = performance.now();
+  const response = await fetch(path, {
+    method,
+    headers,
+    cache: 'no-store',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  roundTrips.push(performance.now() - started);
+  if (roundTrips.length > 10) roundTrips.shift();
+  const text = await response.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = { error: 'ERR_NOT_JSON', message: text.slice(0, 200) };
+  }
+  if (!response.ok) {
+    throw Object.assign(new Error(`${json?.error ?? response.status}: ${json?.message ?? ''}`), {
+      code: json?.error,
+    });
+  }
+  return json;
+}
+
+/** The server's clock, estimated from feed heartbeats (the local clock until the first one). */
+function serverNow() {
+  return Date.now() + (offsets.length ? Math.max(...offsets) : 0);
+}
+
+/**
+ * The cutoff of a session, user or issuer revocation: the server's "now" when it receives the request.
+ * A heartbeat's time is read after its one-way trip, so the estimate runs behind by up to that trip; a
+ * recent round trip (an upper bound of it) is added, so no token issued before the click survives.
+ */
+const cutoff = () => Math.ceil(serverNow() + Math.min(1000, Math.max(5, ...roundTrips)));
+
+function say(text, ok = true) {
+  const status = $('action-status');
+  status.textContent = text;
+  status.className = ok ? 'ok' : 'bad';
+}
+
+/** Runs a console action; its failure is announced, never thrown into the void. */
+async function act(action) {
+  try {
+    await action();
+  } catch (err) {
+    say(err.message, false);
+  }
+}
+
+async function revoke(rule, what) {
+  const actor = $('actor').value.trim();
+  const event = await admin('/admin/revocations', {
+    method: 'POST',
+    body: { rule, reason: $('reason').value, ...(actor && { actor }) },
+  });
+  say(`Revoked ${what}: log seq ${event.seq}, reason "${event.reason}", by ${event.actor}.`);
+  if (rule.kind === 'key') revokedKids.add(rule.kid);
+  await loadUsers();
+  if (openedSub) await showSessions(openedSub, false);
+}
+
+function userActions(user) {
+  const sessions = button('Sessions', () => act(() => showSessions(user.id, true)), {
+    name: `Sessions of ${user.username}`,
+  });
+  sessions.setAttribute('aria-controls', 'sessions');
+  const everywhere = button(
+    'Log out everywhere',
+    () =>
+      act(() =>
+        revoke(
+          { kind: 'subject', iss: issuer, sub: user.id, cutoff: cutoff() },
+          `every token of ${user.username}`,
+        ),
+      ),
+    { danger: true, name: `Log ${user.username} out everywhere` },
+  );
+  const suspend = button(
+    user.suspended ? 'Reinstate' : 'Suspend',
+    () =>
+      act(async () => {
+        await admin(`/admin/users/${encodeURIComponent(user.id)}/suspension`, {
+          method: 'POST',
+          body: { suspended: !user.suspended },
+        });
+        say(`${user.username} is ${user.suspended ? 'reinstated' : 'suspended: every token revoked'}.`);
+        await loadUsers();
+      }),
+    { name: `${user.suspended ? 'Reinstate' : 'Suspend'} ${user.username}` },
+  );
+  return el('div', { className: 'actions' }, sessions, everywhere, suspend);
+}
+
+async function loadUsers() {
+  const { users } = await admin('/admin/users?limit=500');
+  names.clear();
+  for (const user of users) names.set(user.id, user.username);
+  $('users').replaceChildren(
+    table(
+      'Users',
+      users,
+      [
+        ['Username', (u) => u.username],
+        ['Created', (u) => when(Date.parse(u.created_at))],
+        ['Suspended', (u) => (u.suspended ? 'yes' : 'no')],
+        ['Actions', userActions],
+      ],
+      { empty: 'No users yet.' },
+    ),
+  );
+}
+
+async function showSessions(sub, focus) {
+  const { sessions } = await admin(`/admin/users/${encodeURIComponent(sub)}/sessions`);
+  openedSub = sub;
+  const name = names.get(sub) ?? short(sub);
+  const heading = el('h3', { id: 'sessions-heading', tabIndex: -1 }, `Live sessions of ${name}`);
+  const live = sessions.filter((s) => s.endedAt === null);
+  $('sessions').replaceChildren(
+    heading,
+    table(
+      `Live sessions of ${name}`,
+      live,
+      [
+        ['Session', (s) => el('code', { title: s.id }, short(s.id))],
+        ['Device', (s) => el('span', { title: s.device ?? '' }, deviceName(s.device))],
+        ['IP', (s) => s.ip ?? '–'],
+        ['Started', (s) => when(s.createdAt)],
+        ['Last seen', (s) => when(s.lastSeenAt)],
+        [
+          'Actions',
+          (s) =>
+            button(
+              'Revoke session',
+              () =>
+                act(() =>
+                  revoke(
+                    { kind: 'session', iss: issuer, sid: s.id, cutoff: cutoff() },
+                    `session ${short(s.id)}`,
+                  ),
+                ),
+              { danger: true, name: `Revoke session ${short(s.id)}` },
+            ),
+        ],
+      ],
+      { empty: `${name} has no live session.` },
+    ),
+  );
+  if (focus) heading.focus();
+}
+
+function tokenRule(jwt) {
+  const parts = jwt.trim().split('.');
+  if (parts.length !== 3) throw new Error('That is not a JWT (three dot-separated parts).');
+  let claims;
+  try {
+    claims = JSON.parse(atob(parts[1].replace(/-/g, '+').replace(/_/g, '/')));
+  } catch {
+    throw new Error('The token payload is not readable JSON.');
+  }
+  if (typeof claims.jti !== 'string' || typeof claims.exp !== 'number')
+    throw new Error('The token has no jti or exp claim.');
+  return { rule: { kind: 'token', tokenId: claims.jti, expiresAt: claims.exp * 1000 }, sub: claims.sub };
+}
+
+async function revokeKey(key) {
+  let target = key;
+  if (key.state === 'active') {
+    // Sign new tokens with the next key first, or every login after the revocation would be dead on arrival.
+    const { keys } = await admin('/admin/keys/rotate', { method: 'POST' });
+    target = keys.find((k) => k.kid === key.kid) ?? key;
+  }
+  const expiresAt = Math.floor(target.verifyUntil ?? serverNow() + 60_000);
+  await revoke({ kind: 'key', kid: key.kid, expiresAt }, `key ${short(key.kid, 16)}`);
+  await loadKeys();
+}
+
+async function loadKeys() {
+  const { keys } = await admin('/admin/keys');
+  $('keys').replaceChildren(
+    table('Signing keys', keys, [
+      ['kid', (k) => el('code', { title: k.kid }, short(k.kid, 16))],
+      ['alg', (k) => k.alg],
+      ['State', (k) => (revokedKids.has(k.kid) ? `${k.state}, revoked` : k.state)],
+      ['Created', (k) => when(k.createdAt)],
+      [
+        'Verifies until',
+        (k) => (k.verifyUntil ? when(k.verifyUntil) : k.state === 'next' ? 'not yet used' : 'while active'),
+      ],
+      [
+        'Actions',
+        (k) =>
+          k.state === 'next' || revokedKids.has(k.kid)
+            ? ''
+            : button('Revoke key', () => act(() => revokeKey(k)), {
+                danger: true,
+                name: `Revoke key ${short(k.kid, 16)}${k.state === 'active' ? ' (rotates first)' : ''}`,
+              }),
+      ],
+    ]),
+  );
+}
+
+function renderAudit() {
+  const events = [...audit.values()].sort((a, b) => b.seq - a.seq).slice(0, 200);
+  $('audit').replaceChildren(
+    table(
+      'Revocations, newest first',
+      events,
+      [
+        ['seq', (e) => e.seq],
+        ['When', (e) => when(e.recordedAt)],
+        ['What', (e) => describeRule(e.rule, names)],
+        ['Rule', (e) => e.rule.kind],
+        ['Reason', (e) => e.reason],
+        ['Who', (e) => e.actor],
+      ],
+      { empty: 'No revocations yet.' },
+    ),
+  );
+}
+
+function remember(samples, value) {
+  samples.push(value);
+  if (samples.length > SAMPLES) samples.shift();
+}
+
+async function pollReplica() {
+  const r = await admin('/admin/replica');
+  const lag = Math.max(0, r.log_last_seq - r.lastSeq);
+  remember(lagSamples, lag);
+  remember(stalenessSamples, r.stalenessMs ?? Number.NaN);
+  sparkline($('lag-chart'), lagSamples, 'events');
+  $('lag-summary').textContent =
+    `Log events not yet applied by this process's replica: ${lag} (log seq ${r.log_last_seq}, replica seq ${r.lastSeq}). One sample a second.`;
+  sparkline($('staleness-chart'), stalenessSamples, 'ms');
+  const rules = r.tokens + r.sessions + r.subjects + r.keys + r.issuers;
+  $('staleness-summary').textContent =
+    `Last heard from its feed ${r.stalenessMs ?? '∞'} ms ago${r.stale ? ' — STALE' : ''}; ` +
+    `${rules} live rule${rules === 1 ? '' : 's'}, ${r.tokenTableBytes} bytes of token table.`;
+}
+
+function onRevocation(event) {
+  if (event.rule.kind === 'allow' || audit.has(event.seq)) return;
+  audit.set(event.seq, event);
+  if (event.rule.kind === 'key' && !revokedKids.has(event.rule.kid)) {
+    revokedKids.add(event.rule.kid);
+    void act(loadKeys);
+  }
+  const delay = Math.max(0, Math.round(serverNow() - event.recordedAt));
+  const live = offsets.length > 0 && delay < 60_000;
+  if (live) {
+    remember(propagation, delay);
+    bars($('propagation-chart'), propagation, 'ms');
+    const sorted = [...propagation].sort((a, b) => a - b);
+    $('propagation-summary').textContent =
+      `Log → this console over the feed: last ${delay} ms, median ${sorted[Math.floor(sorted.length / 2)]} ms, ` +
+      `worst ${sorted.at(-1)} ms over ${sorted.length} revocations.`;
+  }
+  const item = el(
+    'li',
+    {},
+    el('strong', {}, `#${event.seq} ${event.rule.kind}`),
+    ` ${describeRule(event.rule, names)} — ${event.reason}, by ${event.actor}`,
+    live ? ` (${delay} ms after it was logged)` : '',
+  );
+  $('feed').prepend(item);
+  while ($('feed').children.length > 50) $('feed').lastElementChild.remove();
+  renderAudit();
+  if (openedSub && ['session', 'subject'].includes(event.rule.kind))
+    void act(() => showSessions(openedSub, false));
+}
+
+function startFeed(after) {
+  feedAbort = new AbortController();
+  void followFeed({
+    token: adminToken,
+    after,
+    signal: feedAbort.signal,
+    onRevocation,
+    onHeartbeat: ({ at }) => {
+      offsets.push(at - Date.now());
+      if (offsets.length > 10) offsets.shift();
+    },
+    onStatus: (text, live) => {
+      $('feed-status').textContent = `Feed: ${text}`;
+      $('feed-status').className = live ? 'ok' : 'bad';
+    },
+  });
+}
+
+async function openConsole(event) {
+  event.preventDefault();
+  adminToken = $('admin-token').value;
+  $('admin-token').value = '';
+  try {
+    const meta = await fetch('/.well-known/oauth-authorization-server').then((r) => r.json());
+    issuer = meta.issuer;
+    const replica = await admin('/admin/replica');
+    const last = replica.log_last_seq;
+    const { events } = await admin(`/admin/revocations?after=${Math.max(0, last - 200)}&limit=200`);
+    for (const e of events) if (e.rule.kind !== 'allow') audit.set(e.seq, e);
+    for (const e of audit.values()) if (e.rule.kind === 'key') revokedKids.add(e.rule.kid);
+    await loadUsers();
+    await loadKeys();
+    renderAudit();
+    startFeed(last);
+    await pollReplica();
+    clearInterval(pollTimer);
+    pollTimer = setInterval(() => void pollReplica().catch(() => {}), 1000);
+    $('console-body').hidden = false;
+    $('close-console').disabled = false;
+    $('admin-status').textContent = 'Console open. The credential is held in this page only.';
+    $('admin-status').className = 'ok';
+    $('c-users').focus();
+  } catch (err) {
+    adminToken = null;
+    $('admin-status').textContent = err.message;
+    $('admin-status').className = 'bad';
+  }
+}
+
+function closeConsole() {
+  feedAbort?.abort();
+  clearInterval(pollTimer);
+  adminToken = null;
+  openedSub = null;
+  audit.clear();
+  revokedKids.clear();
+  $('feed').replaceChildren();
+  $('console-body').hidden = true;
+  $('close-console').disabled = true;
+  $('admin-status').textContent = 'Console closed; the credential is forgotten.';
+  $('admin-status').className = '';
+  $('admin-token').focus();
+}
+
+$('admin-form').addEventListener('submit', openConsole);
+$('close-console').addEventListener('click', closeConsole);
+$('reload').addEventListener('click', () => act(loadUsers));
+$('rotate').addEventListener('click', () =>
+  act(async () => {
+    const { keys } = await admin('/admin/keys/rotate', { method: 'POST' });
+    say(`Keys rotated: ${short(keys.find((k) => k.state === 'active')?.kid, 16)} signs now.`);
+    await loadKeys();
+  }),
+);
+$('token-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void act(async () => {
+    const { rule, sub } = tokenRule($('token-input').value);
+    await revoke(rule, `the token ${short(rule.tokenId)} of ${names.get(sub) ?? short(sub)}`);
+    $('token-input').value = '';
+  });
+});

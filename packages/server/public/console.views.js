@@ -1,0 +1,81 @@
+// Small DOM builders for the console: tables, buttons, time and rule descriptions. No framework.
+
+/** An element with properties and children. */
+export function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  for (const child of children) node.append(child instanceof Node ? child : String(child ?? ''));
+  return node;
+}
+
+/** A button (always `type="button"`, so it never submits a form). */
+export function button(label, onClick, { secondary = true, danger = false, name } = {}) {
+  const b = el('button', { type: 'button', textContent: label });
+  b.className = [secondary ? 'secondary' : '', danger ? 'danger' : ''].filter(Boolean).join(' ');
+  if (name) b.setAttribute('aria-label', name);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** A table with a caption, column headers, and one row per item; a column renders text or a node. */
+export function table(caption, rows, columns, { empty = 'None.' } = {}) {
+  if (rows.length === 0) return el('p', { className: 'muted' }, empty);
+  const t = el('table');
+  t.createCaption().textContent = caption;
+  const head = t.createTHead().insertRow();
+  for (const [label] of columns) head.append(el('th', { scope: 'col', textContent: label }));
+  const body = t.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    for (const [, render] of columns) {
+      const value = render(row);
+      const cell = tr.insertCell();
+      if (value instanceof Node) cell.append(value);
+      else cell.textContent = String(value ?? '');
+    }
+  }
+  return t;
+}
+
+/** A time as `HH:MM:SS` (with the date when it is not today); the full ISO time as a tooltip. */
+export function when(ms) {
+  if (ms === null || ms === undefined) return '–';
+  const date = new Date(ms);
+  const today = new Date().toDateString() === date.toDateString();
+  return el('time', {
+    dateTime: date.toISOString(),
+    title: date.toISOString(),
+    textContent: today ? date.toLocaleTimeString() : date.toLocaleString(),
+  });
+}
+
+/** The first characters of an id. */
+export const short = (value, n = 10) =>
+  value && value.length > n ? `${value.slice(0, n)}…` : (value ?? '–');
+
+/** What a revocation rule targets, in words; `names` maps a `sub` to its username. */
+export function describeRule(rule, names = new Map()) {
+  switch (rule.kind) {
+    case 'token':
+      return `token ${short(rule.tokenId)}`;
+    case 'session':
+      return `session ${short(rule.sid)}`;
+    case 'subject':
+      return `user ${names.get(rule.sub) ?? short(rule.sub)} (everything before the cutoff)`;
+    case 'key':
+      return `key ${short(rule.kid, 16)}`;
+    case 'issuer':
+      return `issuer ${rule.iss} (everything before the cutoff)`;
+    case 'allow':
+      return `issued ${short(rule.tokenId)}`;
+    default:
+      return String(rule.kind);
+  }
+}
+
+/** A short name for a User-Agent string. */
+export function deviceName(agent) {
+  if (!agent) return 'unknown device';
+  const browser = /(Edg|Firefox|Chrome|HeadlessChrome|Safari|curl|node)\/[\d.]+/.exec(agent)?.[0];
+  const system = /\(([^;)]+)/.exec(agent)?.[1];
+  return [browser, system].filter(Boolean).join(' on ') || agent.slice(0, 40);
+}

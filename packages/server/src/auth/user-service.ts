@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import type { UserRecord, UserStore } from '@revocable/core';
+import { ServiceError } from '../errors.js';
+import { assertPasswordAcceptable, MAX_PASSWORD_LENGTH, type PasswordHasher } from './passwords.js';
+import { RateWindow } from './rate-window.js';
+import type { ClientContext, SessionService, TokenSet } from './session-service.js';
+import type { LoginThrottle } from './throttle.js';
+
+/** Usernames: 3 to 64 characters after NFKC normalization, no control characters or spaces at the ends. */
+export function usernameKey(username: unknown): string {
+  if (typeof username !== 'string') throw new ServiceError('ERR_BAD_REQUEST', 'username must be a string.');
+  const normalized = username.normalize('NFKC').trim();
+  if (normalized.length < 3 || normalized.length > 64 || /[\u0000-\u001f\u007f]/.test(normalized)) {
+    throw new ServiceError('ERR_BAD_REQUEST', 'username must have 3 to 64 printable characters.');
+  }
+  return normalized.toLowerCase();
+}
+
+function passwordField(password: unknown): string {
+  if (typeof password !== 'string' || password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
+    throw new ServiceError(
+      'ERR_BAD_REQUEST',
+      `password must be a string of 1 to ${MAX_PASSWORD_LENGTH} characters.`,
+    );
+  }
+  return password;
+}
+
+/** Hooks for metrics. */
+export interface UserEvents {
+  onLoginFailure?(reason: 'credentials' | 'throttled' | 'disabled'): void;
+}
+
+/**
+ * Built-in users: registration, login with throttling and no user enumeration, password change.
+ *
+ * @example
+ * ```ts
+ * await users.register('alice', 'correct horse battery staple');
+ * const tokens = await users.login('alice', 'correct horse battery staple', { device, ip }, 'web');
+ * ```
+ */
+export class UserService {
+  constructor(
+    private readonly store: UserStore,
+    private readonly sessions: SessionService,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly events: UserEvents = {},
+    private readonly clock: () => number = Date.now,
+    private readonly registrations: RateWindow = new RateWindow({ limit: 20, windowMs: 3_600_000 }),
+  ) {}
+
+  /**
+   * Creates a user. Answers `ERR_USERNAME_TAKEN` (409) when the name is in use, and
+   * `ERR_RATE_LIMITED` (429) past 20 registrations per IP per hour (each costs an argon2id hash).
+   */
+  async register(
+    username: unknown,
+    password: unknown,
+    ip: string | null = null,
+  ): Promise<{ id: string; username: string }> {
+    const key = usernameKey(username);
+    const secret = passwordField(password);
+    assertPasswordAcceptable(secret);
+    const wait = this.registrations.take(ip ?? 'unknown', this.clock());
+    if (wait > 0) {
+      throw new ServiceError(
+        'ERR_RATE_LIMITED',
+        'Too many registrations from this address; try again later.',
+        {
+          retryAfterSec: Math.ceil(wait / 1000),
+        },
+      );
+    }
+    const now = this.clock();
+    const user: UserRecord = {
+      id: randomBytes(16).toString('base64url'),
+      username: (username as string).normalize('NFKC').trim(),
+      usernameKey: key,
+      passwordHash: await this.hasher.hash(secret),
+      createdAt: now,
+      passwordChangedAt: now,
+      disabledAt: null,
+    };
+    if ((await this.store.createUser(user)) === 'exists') {
+      throw new ServiceError('ERR_USERNAME_TAKEN', 'That username is taken.');
+    }
+    return { id: user.id, username: user.username };
+  }
+
+  /**
+   * Checks credentials and opens a session. Unknown user and wrong password give the same error after
+   * comparable work; throttled attempts answer 429 with `Retry-After` before any password work.
+   */
+  async login(
+    username: unknown,
+    password: unknown,
+    context: ClientContext,
+    clientId: string,
+  ): Promise<TokenSet> {
+    const key = usernameKey(username);
+    const secret = passwordField(password);
+    const ip = context.ip ?? 'unknown';
+    const now = this.clock();
+    const wait = this.throttle.retryAfterMs(key, ip, now);
+    if (wait > 0) {
+      this.events.onLoginFailure?.('throttled');
+      throw new ServiceError('ERR_LOGIN_THROTTLED', 'Too many failed logins; try again later.', {
+        retryAfterSec: Math.ceil(wait / 1000),
+      });
+    }
+    const user = await this.store.findByUsername(key);
+    const ok = user
+      ? await this.hasher.verify(user.passwordHash, secret)
+      : await this.hasher.verifyUnknown(secret);
+    if (!user || !ok) {
+      this.throttle.failed(key, ip, this.clock());
+      this.events.onLoginFailure?.('credentials');
+      throw new ServiceError('ERR_LOGIN_FAILED', 'Wrong username or password.');
+    }
+    this.throttle.succeeded(key, ip);
+    if (user.disabledAt !== null) {
+      this.events.onLoginFailure?.('disabled');
+      throw new ServiceError('ERR_ACCOUNT_DISABLED', 'This account is suspended.');
+    }
+    return this.sessions.open({ sub: user.id, clientId, ...context });
+  }
+
+  /**
+   * Changes a password after checking the current one, then revokes every other session of the user
+   * (a `subject` cutoff) and gives the current session a fresh access token.
+   */
+  async changePassword(sub: string, sessionId: string, current: unknown, next: unknown) {
+    const user = await this.store.getUser(sub);
+    const oldSecret = passwordField(current);
+    const newSecret = passwordField(next);
+    assertPasswordAcceptable(newSecret);
+    if (!user || !(await this.hasher.verify(user.passwordHash, oldSecret))) {
+      throw new ServiceError('ERR_LOGIN_FAILED', 'The current password is wrong.');
+    }
+    await this.store.setPassword(sub, await this.hasher.hash(newSecret), this.clock());
+    return this.sessions.endAllOf(sub, { actor: `user:${sub}`, reason: 'password_change' }, sessionId);
+  }
+
+  /** Suspends or reinstates a user; suspension also revokes all of the user's tokens. */
+  async setSuspended(sub: string, suspended: boolean, actor: string): Promise<boolean> {
+    const found = await this.store.setDisabled(sub, suspended ? this.clock() : null);
+    if (found && suspended) await this.sessions.endAllOf(sub, { actor, reason: 'suspension' });
+    return found;
+  }
+}

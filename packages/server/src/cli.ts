@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { KeyRing } from '@revocable/core';
+import { hashClientSecret } from './auth/clients.js';
+import { helpText, loadConfig } from './config.js';
+import { serve } from './serve.js';
+import { openStorage } from './storage.js';
+
+async function clientAdd(args: string[]): Promise<void> {
+  const id = args.find((a) => !a.startsWith('--'));
+  if (!id || !/^[A-Za-z0-9._-]{1,128}$/.test(id))
+    throw new Error('usage: revocable client add <id> [--secret S]');
+  const rest = args.filter((a) => a !== id);
+  const secretAt = rest.indexOf('--secret');
+  const secret = secretAt >= 0 ? rest.splice(secretAt, 2)[1] : randomBytes(32).toString('base64url');
+  if (!secret || secret.length < 16) throw new Error('the secret must have at least 16 characters.');
+  const config = loadConfig(rest, process.env);
+  const storage = await openStorage(config.database, {
+    maxTokenLifetimeMs: config.accessTokenTtlSec * 1000,
+    clockSkewMs: 60_000,
+  });
+  try {
+    await storage.clients.putClient({ id, secretHash: hashClientSecret(secret), createdAt: Date.now() });
+  } finally {
+    await storage.close();
+  }
+  // Printed once, to the terminal that asked for it; never logged.
+  process.stdout.write(`client ${id} added. secret: ${secret}\n`);
+}
+
+async function keysRotate(args: string[]): Promise<void> {
+  const config = loadConfig(args, process.env);
+  const storage = await openStorage(config.database, {
+    maxTokenLifetimeMs: config.accessTokenTtlSec * 1000,
+    clockSkewMs: 60_000,
+  });
+  try {
+    const ring = await KeyRing.open({
+      store: storage.keys,
+      alg: config.alg,
+      maxTokenLifetimeSec: config.accessTokenTtlSec,
+    });
+    await ring.rotate();
+    for (const key of ring.list())
+      process.stdout.write(`${key.state.padEnd(8)} ${key.alg.padEnd(6)} ${key.kid}\n`);
+  } finally {
+    await storage.close();
+  }
+}
+
+async function serveCommand(args: string[]): Promise<void> {
+  const config = loadConfig(args, process.env);
+  const service = await serve(config);
+  const base = config.issuer;
+  process.stdout.write(
+    `Revocable is running at ${base} (listening on ${service.url})\n  demo:    ${base}/demo\n  console: ${base}/console\n`,
+  );
+  if (!config.adminToken)
+    process.stdout.write(
+      'The admin API and console are disabled: set REVOCABLE_ADMIN_TOKEN to enable them.\n',
+    );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    service.app.log.info({ signal }, 'shutting down');
+    service.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * The `revocable` command line: `serve`, `client add`, `keys rotate`, `--help`.
+ *
+ * @example
+ * ```ts
+ * await main(['serve', '--port', '8080']);
+ * ```
+ */
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === 'help' || rest.includes('--help')) {
+      process.stdout.write(helpText());
+      return;
+    }
+    if (command === 'serve') return await serveCommand(rest);
+    if (command === 'client' && rest[0] === 'add') return await clientAdd(rest.slice(1));
+    if (command === 'keys' && rest[0] === 'rotate') return await keysRotate(rest.slice(1));
+    process.stderr.write(`Unknown command "${command}".\n\n${helpText()}`);
+    process.exitCode = 2;
+  } catch (err) {
+    process.stderr.write(`revocable: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,89 @@
+import { HTTP_STATUS, RevocableError } from '@revocable/core';
+
+/**
+ * Stable codes of the service's own errors (token errors keep the core's `RevocableError` codes).
+ * Closed union: a client can `switch` over `error` in any JSON error body.
+ */
+export type ServiceErrorCode =
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_INVALID_JSON'
+  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'ERR_BODY_TOO_LARGE'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_METHOD_NOT_ALLOWED'
+  | 'ERR_LOGIN_FAILED'
+  | 'ERR_LOGIN_THROTTLED'
+  | 'ERR_RATE_LIMITED'
+  | 'ERR_ACCOUNT_DISABLED'
+  | 'ERR_USERNAME_TAKEN'
+  | 'ERR_PASSWORD_WEAK'
+  | 'ERR_REFRESH_TOKEN_INVALID'
+  | 'ERR_REFRESH_TOKEN_REUSED'
+  | 'ERR_CSRF'
+  | 'ERR_CLIENT_AUTH_FAILED'
+  | 'ERR_ADMIN_AUTH_REQUIRED'
+  | 'ERR_SESSION_NOT_FOUND'
+  | 'ERR_UNAVAILABLE'
+  | 'ERR_INTERNAL';
+
+const STATUS: Readonly<Record<ServiceErrorCode, number>> = {
+  ERR_BAD_REQUEST: 400,
+  ERR_INVALID_JSON: 400,
+  ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_BODY_TOO_LARGE: 413,
+  ERR_NOT_FOUND: 404,
+  ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_LOGIN_FAILED: 401,
+  ERR_LOGIN_THROTTLED: 429,
+  ERR_RATE_LIMITED: 429,
+  ERR_ACCOUNT_DISABLED: 403,
+  ERR_USERNAME_TAKEN: 409,
+  ERR_PASSWORD_WEAK: 400,
+  ERR_REFRESH_TOKEN_INVALID: 401,
+  ERR_REFRESH_TOKEN_REUSED: 401,
+  ERR_CSRF: 403,
+  ERR_CLIENT_AUTH_FAILED: 401,
+  ERR_ADMIN_AUTH_REQUIRED: 401,
+  ERR_SESSION_NOT_FOUND: 404,
+  ERR_UNAVAILABLE: 503,
+  ERR_INTERNAL: 500,
+};
+
+/**
+ * An error the service answers with `{ "error": code, "message": … }` and the code's HTTP status.
+ * Messages never hold tokens, passwords or secrets.
+ *
+ * @example
+ * ```ts
+ * throw new ServiceError('ERR_LOGIN_FAILED', 'Wrong username or password.');
+ * ```
+ */
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  readonly code: ServiceErrorCode;
+  readonly status: number;
+  /** Seconds, for `Retry-After`. */
+  readonly retryAfterSec: number | undefined;
+
+  constructor(
+    code: ServiceErrorCode,
+    message: string,
+    options?: { retryAfterSec?: number; cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = STATUS[code];
+    this.retryAfterSec = options?.retryAfterSec;
+  }
+}
+
+/** The JSON body and status of any error, without leaking internals. */
+export function errorResponse(err: unknown): { status: number; body: { error: string; message: string } } {
+  if (err instanceof ServiceError)
+    return { status: err.status, body: { error: err.code, message: err.message } };
+  if (err instanceof RevocableError) {
+    const status = err.code === 'ERR_CONFIG_INVALID' ? 500 : HTTP_STATUS[err.code];
+    return { status, body: { error: err.code, message: err.message } };
+  }
+  return { status: 500, body: { error: 'ERR_INTERNAL', message: 'Internal error.' } };
+}

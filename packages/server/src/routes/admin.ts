@@ -1,0 +1,217 @@
+import { RevocableError, type RevocationReason, type RevocationRule } from '@revocable/core';
+import type { FastifyInstance } from 'fastify';
+import type { TokenSet } from '../auth/session-service.js';
+import { ServiceError } from '../errors.js';
+import { clientContext } from '../http/request-context.js';
+import type { Runtime } from '../runtime.js';
+import { requireAdmin } from './admin-auth.js';
+import { tokenResponse } from './auth.js';
+
+const ADMIN_ACTOR = 'admin';
+
+interface RevokeBody {
+  rule: RevocationRule;
+  reason?: RevocationReason;
+  actor?: string;
+}
+
+interface MintBody {
+  sub: string;
+  client_id?: string;
+  scope?: string;
+  claims?: Record<string, unknown>;
+  device?: string;
+}
+
+/**
+ * `/admin/*`, behind the admin credential (`Authorization: Bearer $REVOCABLE_ADMIN_TOKEN`): revoke by
+ * any rule, the audit trail, users and sessions, trusted-backend session minting, key rotation.
+ */
+export function adminRoutes(app: FastifyInstance, runtime: Runtime): void {
+  const { storage, sessions, users, keys, replica, config } = runtime;
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/admin/')) requireAdmin(request, config.adminToken);
+  });
+
+  app.post<{ Body: RevokeBody }>(
+    '/admin/revocations',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Revoke by any rule: token, session, subject, key, issuer',
+        body: {
+          type: 'object',
+          required: ['rule'],
+          additionalProperties: false,
+          properties: {
+            rule: { type: 'object' },
+            reason: { type: 'string', maxLength: 64 },
+            actor: { type: 'string', maxLength: 200 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { rule, reason = 'admin', actor } = request.body;
+      const [event] = await runtime.log.append([
+        { rule, reason, actor: actor ? `${ADMIN_ACTOR}:${actor}` : ADMIN_ACTOR },
+      ]);
+      if (rule.kind === 'session') await storage.sessions.endSession(rule.sid, Date.now(), reason);
+      if (rule.kind === 'subject') await storage.sessions.endSessionsOf(rule.sub, Date.now(), reason);
+      return reply.status(201).send(event);
+    },
+  );
+
+  app.get<{ Querystring: { after?: number; limit?: number } }>(
+    '/admin/revocations',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'The audit trail: revocations in log order, with reason and actor',
+        querystring: {
+          type: 'object',
+          properties: {
+            after: { type: 'integer', minimum: 0 },
+            limit: { type: 'integer', minimum: 1, maximum: 1000 },
+          },
+        },
+      },
+    },
+    async (request) => ({
+      events: await storage.log.readAfter(request.query.after ?? 0, request.query.limit ?? 100),
+    }),
+  );
+
+  app.get<{ Querystring: { after?: string; limit?: number } }>(
+    '/admin/users',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Users, by username',
+        querystring: {
+          type: 'object',
+          properties: {
+            after: { type: 'string', maxLength: 64 },
+            limit: { type: 'integer', minimum: 1, maximum: 500 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const list = await storage.users.listUsers({
+        limit: request.query.limit ?? 100,
+        ...(request.query.after !== undefined && { after: request.query.after }),
+      });
+      return {
+        users: list.map((u) => ({
+          id: u.id,
+          username: u.username,
+          created_at: new Date(u.createdAt).toISOString(),
+          suspended: u.disabledAt !== null,
+        })),
+      };
+    },
+  );
+
+  app.get<{ Params: { sub: string } }>(
+    '/admin/users/:sub/sessions',
+    { schema: { tags: ['admin'], summary: "A user's live sessions" } },
+    async (request) => ({ sessions: await storage.sessions.listSessions(request.params.sub) }),
+  );
+
+  app.post<{ Params: { sub: string }; Body: { suspended: boolean } }>(
+    '/admin/users/:sub/suspension',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Suspend (revoking every token) or reinstate a user',
+        body: { type: 'object', required: ['suspended'], properties: { suspended: { type: 'boolean' } } },
+      },
+    },
+    async (request) => {
+      const found = await users.setSuspended(request.params.sub, request.body.suspended, ADMIN_ACTOR);
+      if (!found) throw new ServiceError('ERR_NOT_FOUND', 'No such user.');
+      return { suspended: request.body.suspended };
+    },
+  );
+
+  app.post<{ Body: MintBody }>(
+    '/admin/sessions',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Trusted backend: open a session for a user your app authenticated itself',
+        body: {
+          type: 'object',
+          required: ['sub'],
+          additionalProperties: false,
+          properties: {
+            sub: { type: 'string', minLength: 1, maxLength: 256 },
+            client_id: { type: 'string', minLength: 1, maxLength: 128 },
+            scope: { type: 'string', maxLength: 1024 },
+            claims: { type: 'object' },
+            device: { type: 'string', maxLength: 256 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { sub, client_id: clientId = 'trusted-backend', scope, claims, device } = request.body;
+      let tokens: TokenSet;
+      try {
+        tokens = await sessions.open({
+          sub,
+          clientId,
+          scope: scope ?? null,
+          claims: claims ?? null,
+          device: device ?? clientContext(request).device,
+          ip: clientContext(request).ip,
+        });
+      } catch (err) {
+        // A reserved claim (iss, exp, ...) in `claims` is the caller's mistake, not a bad token.
+        if (err instanceof RevocableError && err.code === 'ERR_CLAIM_INVALID')
+          throw new ServiceError('ERR_BAD_REQUEST', err.message);
+        throw err;
+      }
+      reply.status(201);
+      return tokenResponse(reply, tokens, false, config.sessionAbsoluteSec);
+    },
+  );
+
+  app.delete<{ Params: { sid: string } }>(
+    '/admin/sessions/:sid',
+    { schema: { tags: ['admin'], summary: 'End any session' } },
+    async (request, reply) => {
+      const session = await storage.sessions.getSession(request.params.sid);
+      if (!session) throw new ServiceError('ERR_SESSION_NOT_FOUND', 'No such session.');
+      await sessions.end(session.id, { actor: ADMIN_ACTOR, reason: 'admin' });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/admin/keys',
+    { schema: { tags: ['admin'], summary: 'Signing keys and their states' } },
+    async () => ({
+      keys: keys.list(),
+    }),
+  );
+
+  app.post(
+    '/admin/keys/rotate',
+    { schema: { tags: ['admin'], summary: 'Rotate: next -> active -> retired' } },
+    async () => {
+      await keys.rotate();
+      return { keys: keys.list() };
+    },
+  );
+
+  app.get(
+    '/admin/replica',
+    { schema: { tags: ['admin'], summary: "This process's replica figures" } },
+    async () => ({
+      ...replica.stats(),
+      log_last_seq: await storage.log.lastSeq(),
+    }),
+  );
+}

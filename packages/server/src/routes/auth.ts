@@ -1,0 +1,276 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenSet } from '../auth/session-service.js';
+import { ServiceError } from '../errors.js';
+import { bearerGuard } from '../http/bearer-guard.js';
+import { authOf, clientContext } from '../http/request-context.js';
+import type { Runtime } from '../runtime.js';
+
+/** Name of the browser refresh cookie; the `__Host-` prefix pins it to this host, `Path=/`, `Secure`. */
+export const REFRESH_COOKIE = '__Host-revocable-refresh';
+/** The custom header a cookie refresh must carry: a cross-site form cannot set it (CSRF). */
+export const CSRF_HEADER = 'x-revocable-csrf';
+
+/** The default public client of built-in logins. */
+export const WEB_CLIENT_ID = 'revocable-web';
+
+const credentials = {
+  type: 'object',
+  required: ['username', 'password'],
+  additionalProperties: false,
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: 256 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+    cookie: { type: 'boolean', description: 'browser mode: the refresh token is set as an HttpOnly cookie' },
+    client_id: { type: 'string', minLength: 1, maxLength: 128 },
+  },
+} as const;
+
+interface Credentials {
+  username: string;
+  password: string;
+  cookie?: boolean;
+  client_id?: string;
+}
+
+/** The OAuth token response (RFC 6749 §5.1) for a token set; in cookie mode the refresh token goes in the cookie. */
+export function tokenResponse(
+  reply: FastifyReply,
+  tokens: TokenSet,
+  cookie: boolean,
+  cookieMaxAgeSec: number,
+) {
+  reply.header('Cache-Control', 'no-store');
+  const body = {
+    access_token: tokens.accessToken,
+    token_type: 'Bearer',
+    expires_in: tokens.expiresIn,
+    session_id: tokens.sessionId,
+    ...(tokens.scope !== null && { scope: tokens.scope }),
+  };
+  if (!cookie) return { ...body, refresh_token: tokens.refreshToken };
+  reply.setCookie(REFRESH_COOKIE, tokens.refreshToken, {
+    path: '/',
+    secure: true,
+    httpOnly: true,
+    sameSite: 'strict',
+    maxAge: cookieMaxAgeSec,
+  });
+  return body;
+}
+
+function clearRefreshCookie(reply: FastifyReply): void {
+  reply.clearCookie(REFRESH_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'strict' });
+}
+
+/** The `refresh_token` of a refresh body; `undefined` when there is no body or an empty object. */
+function refreshTokenField(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new ServiceError('ERR_BAD_REQUEST', 'The body must be a JSON object.');
+  const { refresh_token: token, ...rest } = body as Record<string, unknown>;
+  if (Object.keys(rest).length > 0)
+    throw new ServiceError('ERR_BAD_REQUEST', 'Only refresh_token may be sent.');
+  if (token !== undefined && (typeof token !== 'string' || token.length > 256)) {
+    throw new ServiceError('ERR_BAD_REQUEST', 'refresh_token must be a string.');
+  }
+  return token;
+}
+
+/** CSRF defence for cookie refreshes: the custom header, and an `Origin` on the allow-list. */
+function assertSameOriginCookieUse(request: FastifyRequest, allowedOrigins: readonly string[]): void {
+  if (request.headers[CSRF_HEADER] !== '1') {
+    throw new ServiceError('ERR_CSRF', `A cookie refresh needs the ${CSRF_HEADER}: 1 header.`);
+  }
+  const origin = request.headers.origin;
+  if (typeof origin !== 'string' || !allowedOrigins.includes(origin)) {
+    throw new ServiceError('ERR_CSRF', 'A cookie refresh must come from an allowed Origin.');
+  }
+}
+
+/**
+ * `/auth/*`: register, login, refresh, logout, logout everywhere, password change, own sessions.
+ */
+export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
+  const { users, sessions, config } = runtime;
+  const guard = bearerGuard(runtime);
+  const cookieAge = config.sessionAbsoluteSec;
+
+  app.post<{ Body: Credentials }>(
+    '/auth/register',
+    { schema: { tags: ['auth'], summary: 'Create a built-in user', body: credentials } },
+    async (request, reply) => {
+      if (!config.registration) throw new ServiceError('ERR_NOT_FOUND', 'Registration is disabled.');
+      const user = await users.register(
+        request.body.username,
+        request.body.password,
+        clientContext(request).ip,
+      );
+      return reply.status(201).send({ id: user.id, username: user.username });
+    },
+  );
+
+  app.post<{ Body: Credentials }>(
+    '/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in; returns tokens (or sets the refresh cookie)',
+        body: credentials,
+      },
+    },
+    async (request, reply) => {
+      const { username, password, cookie = false, client_id: clientId = WEB_CLIENT_ID } = request.body;
+      const tokens = await users.login(username, password, clientContext(request), clientId);
+      return tokenResponse(reply, tokens, cookie, cookieAge);
+    },
+  );
+
+  app.post<{ Body: unknown }>(
+    '/auth/refresh',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Rotate a refresh token (body for native clients, cookie + CSRF header for browsers)',
+        description:
+          'Body `{"refresh_token": "…"}` (native), or no body / `{}` with the refresh cookie (browsers).',
+      },
+    },
+    async (request, reply) => {
+      const fromBody = refreshTokenField(request.body);
+      const fromCookie = request.cookies[REFRESH_COOKIE];
+      if (fromBody === undefined) {
+        if (fromCookie === undefined)
+          throw new ServiceError('ERR_REFRESH_TOKEN_INVALID', 'No refresh token was sent.');
+        assertSameOriginCookieUse(request, config.allowedOrigins);
+      }
+      try {
+        const tokens = await sessions.refresh(fromBody ?? fromCookie, clientContext(request));
+        return tokenResponse(reply, tokens, fromBody === undefined, cookieAge);
+      } catch (err) {
+        if (fromBody === undefined) clearRefreshCookie(reply);
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    { preHandler: guard, schema: { tags: ['auth'], summary: 'End this session' } },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      if (claims.sid !== undefined)
+        await sessions.end(claims.sid, { actor: `user:${claims.sub}`, reason: 'logout' });
+      else
+        await runtime.revoker.revokeToken(authOf(request).facts, {
+          actor: `user:${claims.sub}`,
+          reason: 'logout',
+        });
+      clearRefreshCookie(reply);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/auth/logout-all',
+    { preHandler: guard, schema: { tags: ['auth'], summary: 'End every session of this user' } },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const { ended } = await sessions.endAllOf(claims.sub, {
+        actor: `user:${claims.sub}`,
+        reason: 'logout_all',
+      });
+      clearRefreshCookie(reply);
+      return reply.status(200).send({ ended_sessions: ended.length });
+    },
+  );
+
+  app.post<{ Body: { current_password: string; new_password: string } }>(
+    '/auth/password',
+    {
+      preHandler: guard,
+      schema: {
+        tags: ['auth'],
+        summary: "Change the password; ends the user's other sessions and reissues this one's access token",
+        body: {
+          type: 'object',
+          required: ['current_password', 'new_password'],
+          additionalProperties: false,
+          properties: {
+            current_password: { type: 'string', minLength: 1, maxLength: 1024 },
+            new_password: { type: 'string', minLength: 1, maxLength: 1024 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      if (claims.sid === undefined) throw new ServiceError('ERR_BAD_REQUEST', 'This token has no session.');
+      const result = await users.changePassword(
+        claims.sub,
+        claims.sid,
+        request.body.current_password,
+        request.body.new_password,
+      );
+      reply.header('Cache-Control', 'no-store');
+      return {
+        ended_sessions: result.ended.length,
+        ...(result.kept && {
+          access_token: result.kept.accessToken,
+          token_type: 'Bearer',
+          expires_in: result.kept.expiresIn,
+        }),
+      };
+    },
+  );
+
+  app.get(
+    '/auth/sessions',
+    { preHandler: guard, schema: { tags: ['auth'], summary: "The user's live sessions" } },
+    async (request) => {
+      const { claims } = authOf(request);
+      const list = await sessions.list(claims.sub);
+      return {
+        sessions: list.map((s) => ({
+          id: s.id,
+          current: s.id === claims.sid,
+          client_id: s.clientId,
+          device: s.device,
+          ip: s.ip,
+          created_at: new Date(s.createdAt).toISOString(),
+          last_seen_at: new Date(s.lastSeenAt).toISOString(),
+          expires_at: new Date(Math.min(s.idleExpiresAt, s.absoluteExpiresAt)).toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.delete<{ Params: { sid: string } }>(
+    '/auth/sessions/:sid',
+    {
+      preHandler: guard,
+      schema: {
+        tags: ['auth'],
+        summary: 'End one of your own sessions',
+        params: { type: 'object', properties: { sid: { type: 'string', maxLength: 64 } }, required: ['sid'] },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const session = await sessions.get(request.params.sid);
+      if (!session || session.sub !== claims.sub || session.endedAt !== null) {
+        throw new ServiceError('ERR_SESSION_NOT_FOUND', 'No such live session of yours.');
+      }
+      await sessions.end(session.id, { actor: `user:${claims.sub}`, reason: 'logout' });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/me',
+    { preHandler: guard, schema: { tags: ['api'], summary: 'A protected example: the verified claims' } },
+    async (request) => {
+      const { claims, header } = authOf(request);
+      return { claims, kid: header.kid };
+    },
+  );
+}

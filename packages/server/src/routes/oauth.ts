@@ -1,0 +1,198 @@
+import { RevocableError } from '@revocable/core';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { hashRefreshToken, isRefreshTokenShape } from '../auth/refresh-tokens.js';
+import { ServiceError } from '../errors.js';
+import { clientContext } from '../http/request-context.js';
+import type { Runtime } from '../runtime.js';
+import { tokenResponse } from './auth.js';
+
+interface TokenForm {
+  token?: string;
+  token_type_hint?: string;
+  grant_type?: string;
+  refresh_token?: string;
+  client_id?: string;
+}
+
+const form = {
+  type: 'object',
+  properties: {
+    token: { type: 'string', maxLength: 16384 },
+    token_type_hint: { type: 'string', maxLength: 64 },
+    grant_type: { type: 'string', maxLength: 64 },
+    refresh_token: { type: 'string', maxLength: 256 },
+    client_id: { type: 'string', maxLength: 128 },
+    client_secret: { type: 'string', maxLength: 256 },
+    scope: { type: 'string', maxLength: 1024 },
+  },
+} as const;
+
+/** An RFC 6749 §5.2 error body (with the stable code alongside). */
+function oauthError(reply: FastifyReply, status: number, error: string, code: string, description: string) {
+  reply.header('Cache-Control', 'no-store');
+  if (status === 401) reply.header('WWW-Authenticate', 'Basic realm="revocable"');
+  return reply.status(status).send({ error, error_description: description, code });
+}
+
+/**
+ * `/oauth/token` (refresh_token grant), `/oauth/revoke` (RFC 7009) and `/oauth/introspect` (RFC 7662).
+ * Revocation and introspection need a confidential client (HTTP Basic or form credentials).
+ */
+export function oauthRoutes(app: FastifyInstance, runtime: Runtime): void {
+  const { clients, sessions, verifier, revoker, storage, config } = runtime;
+
+  app.post<{ Body: TokenForm }>(
+    '/oauth/token',
+    {
+      schema: {
+        tags: ['oauth'],
+        summary: 'Token endpoint: refresh_token grant (rotation, reuse detection)',
+        body: form,
+      },
+    },
+    async (request, reply) => {
+      const body = request.body ?? {};
+      if (body.grant_type !== 'refresh_token') {
+        return oauthError(
+          reply,
+          400,
+          'unsupported_grant_type',
+          'ERR_BAD_REQUEST',
+          'Only the refresh_token grant is supported.',
+        );
+      }
+      let clientId = body.client_id;
+      if (request.headers.authorization || (body as { client_secret?: string }).client_secret) {
+        try {
+          clientId = await clients.authenticate(request.headers.authorization, body);
+        } catch {
+          return oauthError(
+            reply,
+            401,
+            'invalid_client',
+            'ERR_CLIENT_AUTH_FAILED',
+            'Client authentication failed.',
+          );
+        }
+      }
+      try {
+        const tokens = await sessions.refresh(body.refresh_token, clientContext(request), clientId);
+        return tokenResponse(reply, tokens, false, config.sessionAbsoluteSec);
+      } catch (err) {
+        if (
+          err instanceof ServiceError &&
+          (err.code === 'ERR_REFRESH_TOKEN_INVALID' || err.code === 'ERR_REFRESH_TOKEN_REUSED')
+        ) {
+          return oauthError(reply, 400, 'invalid_grant', err.code, err.message);
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.post<{ Body: TokenForm }>(
+    '/oauth/revoke',
+    {
+      schema: { tags: ['oauth'], summary: 'RFC 7009 token revocation (access or refresh token)', body: form },
+    },
+    async (request, reply) => {
+      let clientId: string;
+      try {
+        clientId = await clients.authenticate(request.headers.authorization, request.body);
+      } catch {
+        return oauthError(
+          reply,
+          401,
+          'invalid_client',
+          'ERR_CLIENT_AUTH_FAILED',
+          'Client authentication failed.',
+        );
+      }
+      const token = request.body?.token;
+      if (typeof token !== 'string' || token.length === 0) {
+        return oauthError(
+          reply,
+          400,
+          'invalid_request',
+          'ERR_BAD_REQUEST',
+          'The token parameter is required.',
+        );
+      }
+      const audit = { actor: `client:${clientId}`, reason: 'token_revocation' } as const;
+      if (isRefreshTokenShape(token)) {
+        const record = await storage.sessions.findRefreshToken(hashRefreshToken(token));
+        // Revoking a refresh token revokes its grant: the whole session and its access tokens (RFC 7009 §2.1).
+        if (record) await sessions.end(record.sessionId, audit);
+      } else {
+        try {
+          const { facts } = await verifier.verify(token);
+          await revoker.revokeToken(facts, audit);
+        } catch (err) {
+          // Invalid, expired or already revoked tokens need nothing: RFC 7009 §2.2 answers 200.
+          if (!(err instanceof RevocableError) || err.code === 'ERR_REVOCATION_STALE') throw err;
+        }
+      }
+      reply.header('Cache-Control', 'no-store');
+      return reply.status(200).send();
+    },
+  );
+
+  app.post<{ Body: TokenForm }>(
+    '/oauth/introspect',
+    {
+      schema: {
+        tags: ['oauth'],
+        summary: 'RFC 7662 introspection: {"active": false} for anything not usable',
+        body: form,
+      },
+    },
+    async (request, reply) => {
+      try {
+        await clients.authenticate(request.headers.authorization, request.body);
+      } catch {
+        return oauthError(
+          reply,
+          401,
+          'invalid_client',
+          'ERR_CLIENT_AUTH_FAILED',
+          'Client authentication failed.',
+        );
+      }
+      reply.header('Cache-Control', 'no-store');
+      const token = request.body?.token;
+      if (typeof token !== 'string' || token.length === 0) return { active: false };
+      if (isRefreshTokenShape(token)) {
+        const record = await storage.sessions.findRefreshToken(hashRefreshToken(token));
+        const session = record && (await storage.sessions.getSession(record.sessionId));
+        const now = Date.now();
+        if (
+          !record ||
+          !session ||
+          record.consumedAt !== null ||
+          record.expiresAt <= now ||
+          session.endedAt !== null ||
+          now >= Math.min(session.idleExpiresAt, session.absoluteExpiresAt)
+        ) {
+          return { active: false };
+        }
+        return {
+          active: true,
+          token_type: 'refresh_token',
+          sub: session.sub,
+          sid: session.id,
+          client_id: session.clientId,
+          iss: config.issuer,
+          exp: Math.floor(Math.min(record.expiresAt, session.absoluteExpiresAt) / 1000),
+          iat: Math.floor(record.createdAt / 1000),
+        };
+      }
+      try {
+        const { claims } = await verifier.verify(token);
+        return { active: true, token_type: 'access_token', ...claims };
+      } catch (err) {
+        if (err instanceof RevocableError && err.code !== 'ERR_REVOCATION_STALE') return { active: false };
+        throw err;
+      }
+    },
+  );
+}

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../runtime.js';
+
+/** `/healthz` (the process answers), `/readyz` (database reachable, replica fresh), `/metrics`. */
+export function opsRoutes(app: FastifyInstance, runtime: Runtime): void {
+  const { metrics, replica, storage } = runtime;
+  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/readyz',
+    { schema: { tags: ['ops'], summary: 'Readiness: database and replica' } },
+    async (_request, reply) => {
+      const stats = replica.stats();
+      let database = 'ok';
+      try {
+        await storage.ping();
+      } catch {
+        database = 'unreachable';
+      }
+      const ready = database === 'ok' && !stats.stale;
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not_ready', database, replica_stale: stats.stale });
+    },
+  );
+  app.get(
+    '/metrics',
+    { schema: { tags: ['ops'], summary: 'Prometheus metrics' } },
+    async (_request, reply) => {
+      const stats = replica.stats();
+      const logSeq = await storage.log.lastSeq().catch(() => stats.lastSeq);
+      metrics.replicaLag.set(Math.max(0, logSeq - stats.lastSeq));
+      metrics.replicaStaleness.set(Number.isFinite(stats.stalenessMs) ? stats.stalenessMs / 1000 : -1);
+      metrics.replicaSeq.set(stats.lastSeq);
+      for (const rule of ['tokens', 'sessions', 'subjects', 'keys', 'issuers', 'allowed'] as const) {
+        metrics.replicaEntries.set({ rule }, stats[rule]);
+      }
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    },
+  );
+}

@@ -1,0 +1,169 @@
+import {
+  AccessTokenIssuer,
+  BatchingRevocationLog,
+  KeyRing,
+  LogFeedSource,
+  Replica,
+  ReplicaFollower,
+  type RevocationLog,
+  Revoker,
+  Verifier,
+} from '@revocable/core';
+import { ClientRegistry } from './auth/clients.js';
+import { PasswordHasher } from './auth/passwords.js';
+import { SessionService } from './auth/session-service.js';
+import { LoginThrottle } from './auth/throttle.js';
+import { UserService } from './auth/user-service.js';
+import type { ServiceConfig } from './config.js';
+import { ServiceMetrics } from './metrics.js';
+import { openStorage, type Storage } from './storage.js';
+
+/** Everything a running service holds, wired together. */
+export interface Runtime {
+  readonly config: ServiceConfig;
+  readonly storage: Storage;
+  readonly keys: KeyRing;
+  readonly issuer: AccessTokenIssuer;
+  readonly verifier: Verifier;
+  readonly replica: Replica;
+  readonly follower: ReplicaFollower;
+  readonly revoker: Revoker;
+  /** The log every revocation of the service goes through (batched writes to `storage.log`). */
+  readonly log: RevocationLog;
+  readonly sessions: SessionService;
+  readonly users: UserService;
+  readonly clients: ClientRegistry;
+  readonly metrics: ServiceMetrics;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens storage, loads (or creates) the signing keys, bootstraps this process's replica from the log
+ * and wires the services. The service verifies its own tokens through the same replica an API server
+ * would use, so `/api/me` shows exactly what a remote API sees.
+ *
+ * @example
+ * ```ts
+ * const runtime = await openRuntime(loadConfig([], process.env));
+ * ```
+ */
+export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
+  const maxTokenLifetimeMs = config.accessTokenTtlSec * 1000;
+  const storage = await openStorage(config.database, { maxTokenLifetimeMs, clockSkewMs: 60_000 });
+  const metrics = new ServiceMetrics();
+  try {
+    const keys = await KeyRing.open({
+      store: storage.keys,
+      alg: config.alg,
+      maxTokenLifetimeSec: config.accessTokenTtlSec,
+    });
+    const issuer = new AccessTokenIssuer({
+      keys,
+      issuer: config.issuer,
+      audience: config.audience,
+      lifetimeSec: config.accessTokenTtlSec,
+    });
+    const replica = new Replica({
+      maxStalenessMs: config.maxStalenessMs,
+      stalePolicy: config.stalePolicy === 'introspect' ? 'fail-closed' : config.stalePolicy,
+      allowlist: config.allowlist,
+    });
+    const follower = new ReplicaFollower(replica, new LogFeedSource(storage.log));
+    await follower.start();
+    const verifier = new Verifier({
+      keys,
+      issuer: config.issuer,
+      audience: config.audience,
+      revocation: replica,
+    });
+    // Revocations arriving during a commit are written together: one transaction instead of N.
+    const log = new BatchingRevocationLog(storage.log, {
+      policy: { maxTokenLifetimeMs, clockSkewMs: 60_000 },
+    });
+    const revoker = new Revoker(log);
+    storage.log.subscribe((event) =>
+      metrics.revocations.inc({ rule: event.rule.kind, reason: event.reason }),
+    );
+    const sessions = new SessionService({
+      store: storage.sessions,
+      issuer,
+      revoker,
+      iss: config.issuer,
+      policy: {
+        idleMs: config.sessionIdleSec * 1000,
+        absoluteMs: config.sessionAbsoluteSec * 1000,
+        refreshGraceMs: config.refreshGraceSec * 1000,
+      },
+      allowlist: config.allowlist,
+      events: { onRefreshReuse: () => metrics.refreshReuse.inc() },
+    });
+    const users = new UserService(storage.users, sessions, new PasswordHasher(), new LoginThrottle(), {
+      onLoginFailure: (reason) => metrics.loginFailures.inc({ reason }),
+    });
+    const clients = new ClientRegistry(config.clients, storage.clients);
+    const fanOut = config.redis === undefined ? undefined : await startRedisFanOut(config, storage, metrics);
+    const housekeeping = setInterval(() => {
+      void storage.log.purge().catch(() => {});
+      void storage.sessions.purgeExpired(Date.now(), 7 * 86_400_000).catch(() => {});
+      void keys.pruneRetired().catch(() => {});
+    }, 60_000);
+    housekeeping.unref();
+    return {
+      config,
+      storage,
+      log,
+      keys,
+      issuer,
+      verifier,
+      replica,
+      follower,
+      revoker,
+      sessions,
+      users,
+      clients,
+      metrics,
+      async close() {
+        clearInterval(housekeeping);
+        await fanOut?.stop();
+        follower.stop();
+        replica.close();
+        await storage.close();
+      },
+    };
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+}
+
+/**
+ * `--redis`: publishes the log to Redis Streams for API servers' replicas. Publishing follows the log's
+ * own acknowledgement and retries from the last published `seq`, so a Redis outage never fails a
+ * revocation; the replicas get it once Redis is back.
+ */
+async function startRedisFanOut(
+  config: ServiceConfig,
+  storage: Storage,
+  metrics: ServiceMetrics,
+): Promise<{ stop(): Promise<void> }> {
+  const [{ Redis }, { PUBLISHER_REDIS_OPTIONS, RedisFeedPublisher }] = await Promise.all([
+    import('ioredis'),
+    import('@revocable/redis'),
+  ]);
+  const client = new Redis(config.redis!, PUBLISHER_REDIS_OPTIONS);
+  client.on('error', () => {}); // connection failures: the publisher counts them and retries
+  const publisher = new RedisFeedPublisher({
+    log: storage.log,
+    client,
+    issuer: config.issuer,
+    onError: () => metrics.feedPublishFailures.inc(),
+  });
+  metrics.feedPublisher = () => publisher.stats();
+  publisher.start();
+  return {
+    async stop() {
+      await publisher.stop();
+      client.disconnect();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import {
+  type ClientStore,
+  type KeyStore,
+  MemoryKeyStore,
+  MemoryRevocationLog,
+  MemorySessionStore,
+  MemoryUserStore,
+  type RevocationLog,
+  type RevocationPolicy,
+  type SessionStore,
+  type UserStore,
+} from '@revocable/core';
+
+/** Everything the service keeps. */
+export interface Storage {
+  readonly log: RevocationLog;
+  readonly keys: KeyStore;
+  readonly sessions: SessionStore;
+  readonly users: UserStore;
+  readonly clients: ClientStore;
+  /** Checks the database answers (for `/readyz`). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the service's storage: `memory` keeps everything in process memory (tests only: nothing
+ * survives a restart); anything else is a SQLite path or a `postgres://` URL handled by `@revocable/sql`.
+ *
+ * @example
+ * ```ts
+ * const storage = await openStorage('./revocable.db', { maxTokenLifetimeMs: 600_000, clockSkewMs: 60_000 });
+ * ```
+ */
+export async function openStorage(database: string, policy: RevocationPolicy): Promise<Storage> {
+  if (database === 'memory') {
+    const users = new MemoryUserStore();
+    const log = new MemoryRevocationLog({ policy });
+    return {
+      log,
+      keys: new MemoryKeyStore(),
+      sessions: new MemorySessionStore(),
+      users,
+      clients: users,
+      ping: async () => {},
+      close: () => log.close(),
+    };
+  }
+  const { openSqlStorage } = await import('@revocable/sql');
+  return openSqlStorage({ url: database, policy });
+}

@@ -1,0 +1,58 @@
+import { helpText, loadConfig, OPTIONS } from '@revocable/server';
+import { describe, expect, it } from 'vitest';
+
+describe('configuration', () => {
+  it('has defaults that start on embedded SQLite', () => {
+    const config = loadConfig([], {});
+    expect(config).toMatchObject({
+      port: 3000,
+      database: './revocable.db',
+      issuer: 'http://localhost:3000',
+      alg: 'EdDSA',
+      accessTokenTtlSec: 600,
+      refreshGraceSec: 10,
+      stalePolicy: 'fail-closed',
+      registration: true,
+      allowedOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000'],
+    });
+  });
+
+  it('reads every setting from REVOCABLE_* variables, and flags win over them', () => {
+    const env = {
+      REVOCABLE_PORT: '8080',
+      REVOCABLE_DATABASE: 'postgres://db/revocable',
+      REVOCABLE_CLIENTS: 'api:0123456789abcdef,worker:fedcba9876543210',
+      REVOCABLE_ADMIN_TOKEN: 'a'.repeat(32),
+      REVOCABLE_ALLOWLIST: 'true',
+    };
+    const config = loadConfig(['--port', '9090'], env);
+    expect(config.port).toBe(9090);
+    expect(config.database).toBe('postgres://db/revocable');
+    expect(config.clients).toEqual([
+      { id: 'api', secret: '0123456789abcdef' },
+      { id: 'worker', secret: 'fedcba9876543210' },
+    ]);
+    expect(config.allowlist).toBe(true);
+  });
+
+  it('refuses invalid values with a message that never echoes a secret', () => {
+    expect(() => loadConfig(['--port', 'eighty'], {})).toThrow(/port/);
+    expect(() => loadConfig(['--alg', 'none'], {})).toThrow(/alg/);
+    expect(() => loadConfig([], { REVOCABLE_ADMIN_TOKEN: 'short-secret' })).toThrow(/at least 32/);
+    try {
+      loadConfig([], { REVOCABLE_CLIENTS: 'api:tiny-secret' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).not.toContain('tiny-secret');
+    }
+    expect(() => loadConfig(['--unknown-flag'], {})).toThrow();
+  });
+
+  it('documents every option in --help with its environment variable', () => {
+    const help = helpText();
+    for (const option of OPTIONS) {
+      expect(help).toContain(`--${option.flag}`);
+      expect(help).toContain(option.env);
+    }
+  });
+});

@@ -1,0 +1,131 @@
+import {
+  AccessTokenIssuer,
+  KeyRing,
+  MemoryRevocationLog,
+  MemorySessionStore,
+  MemoryUserStore,
+  Revoker,
+} from '@revocable/core';
+import {
+  LoginThrottle,
+  PasswordHasher,
+  RateWindow,
+  ServiceError,
+  SessionService,
+  UserService,
+} from '@revocable/server';
+import { describe, expect, it } from 'vitest';
+
+/** A real argon2id hasher that counts the password checks it performs. */
+class CountingHasher extends PasswordHasher {
+  checks = 0;
+  override async verify(hash: string, password: string) {
+    this.checks++;
+    return super.verify(hash, password);
+  }
+}
+
+async function setup() {
+  const ring = await KeyRing.open();
+  const issuer = new AccessTokenIssuer({ keys: ring, issuer: 'https://auth.example', audience: 'api' });
+  const sessions = new SessionService({
+    store: new MemorySessionStore(),
+    issuer,
+    revoker: new Revoker(new MemoryRevocationLog()),
+    iss: 'https://auth.example',
+    policy: { idleMs: 3_600_000, absoluteMs: 86_400_000, refreshGraceMs: 10_000 },
+  });
+  const hasher = new CountingHasher();
+  const users = new UserService(
+    new MemoryUserStore(),
+    sessions,
+    hasher,
+    new LoginThrottle({ pairFailures: 2 }),
+  );
+  return { users, hasher };
+}
+
+const ctx = { device: 'test', ip: '192.0.2.10' };
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'ok',
+    (err: unknown) => (err instanceof ServiceError ? err.code : String(err)),
+  );
+}
+
+describe('built-in users', () => {
+  it('does a full argon2id check for an unknown user too, and answers the same error', async () => {
+    const { users, hasher } = await setup();
+    await users.register('alice', 'correct horse battery');
+    hasher.checks = 0;
+    expect(await codeOf(users.login('alice', 'wrong password!', ctx, 'web'))).toBe('ERR_LOGIN_FAILED');
+    expect(hasher.checks).toBe(1);
+    expect(await codeOf(users.login('mallory', 'wrong password!', ctx, 'web'))).toBe('ERR_LOGIN_FAILED');
+    expect(hasher.checks).toBe(2);
+  });
+
+  it('throttles before doing password work, with a retry time', async () => {
+    const { users, hasher } = await setup();
+    await users.register('bob', 'correct horse battery');
+    for (let i = 0; i < 3; i++) await codeOf(users.login('bob', 'nope nope nope', ctx, 'web'));
+    hasher.checks = 0;
+    const err = await users.login('bob', 'correct horse battery', ctx, 'web').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceError);
+    expect((err as ServiceError).code).toBe('ERR_LOGIN_THROTTLED');
+    expect((err as ServiceError).retryAfterSec).toBeGreaterThan(0);
+    expect(hasher.checks).toBe(0);
+    expect(
+      await codeOf(users.login('bob', 'correct horse battery', { ...ctx, ip: '192.0.2.99' }, 'web')),
+    ).toBe('ok');
+  });
+
+  it('normalizes usernames (NFKC, case) so look-alike registrations collide', async () => {
+    const { users } = await setup();
+    await users.register('Ｃarol', 'correct horse battery');
+    expect(await codeOf(users.register('carol', 'another password 1'))).toBe('ERR_USERNAME_TAKEN');
+    expect(await codeOf(users.login('CAROL', 'correct horse battery', ctx, 'web'))).toBe('ok');
+  });
+
+  it('limits registrations per IP, with a retry time, without touching other IPs', async () => {
+    const store = new MemoryUserStore();
+    const { users: base } = await setup();
+    const users = new UserService(
+      store,
+      (base as unknown as { sessions: SessionService }).sessions,
+      new PasswordHasher(),
+      new LoginThrottle(),
+      {},
+      Date.now,
+      new RateWindow({ limit: 2, windowMs: 60_000 }),
+    );
+    expect(await codeOf(users.register('reg-1', 'correct horse battery', '198.51.100.1'))).toBe('ok');
+    expect(await codeOf(users.register('reg-2', 'correct horse battery', '198.51.100.1'))).toBe('ok');
+    const err = await users
+      .register('reg-3', 'correct horse battery', '198.51.100.1')
+      .catch((e: unknown) => e);
+    expect((err as ServiceError).code).toBe('ERR_RATE_LIMITED');
+    expect((err as ServiceError).status).toBe(429);
+    expect((err as ServiceError).retryAfterSec).toBeGreaterThan(0);
+    expect(await store.findByUsername('reg-3')).toBeUndefined();
+    expect(await codeOf(users.register('reg-4', 'correct horse battery', '198.51.100.2'))).toBe('ok');
+  });
+
+  it('refuses weak passwords and malformed usernames', async () => {
+    const { users } = await setup();
+    expect(await codeOf(users.register('dave', 'short'))).toBe('ERR_PASSWORD_WEAK');
+    expect(await codeOf(users.register('dave', 'aaaaaaaaaaaa'))).toBe('ERR_PASSWORD_WEAK');
+    expect(await codeOf(users.register('x', 'correct horse battery'))).toBe('ERR_BAD_REQUEST');
+    expect(await codeOf(users.register('bad\u0000name', 'correct horse battery'))).toBe('ERR_BAD_REQUEST');
+  });
+
+  it('a suspended user cannot log in, and suspension is only revealed to the right password', async () => {
+    const { users } = await setup();
+    const { id } = await users.register('erin', 'correct horse battery');
+    await users.setSuspended(id, true, 'admin');
+    expect(await codeOf(users.login('erin', 'wrong password!', ctx, 'web'))).toBe('ERR_LOGIN_FAILED');
+    expect(await codeOf(users.login('erin', 'correct horse battery', ctx, 'web'))).toBe(
+      'ERR_ACCOUNT_DISABLED',
+    );
+  });
+});

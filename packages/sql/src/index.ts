@@ -1,0 +1,13 @@
+export {
+  type OpenSqlDatabaseOptions,
+  openSqlDatabase,
+  type SqlDatabase,
+  type SqlDialectName,
+} from './database.js';
+export { SqlKeyStore } from './key-store.js';
+export { splitSchemaParameter } from './postgres-url-schema.js';
+export { SqlRevocationLog, type SqlRevocationLogOptions } from './revocation-log.js';
+export { SqlSessionStore } from './session-store.js';
+export { type OpenSqlStorageOptions, openSqlStorage, type SqlStorage } from './storage.js';
+export type { SqlStoreOptions } from './store-tables.js';
+export { SqlUserStore } from './user-store.js';

@@ -1,0 +1,46 @@
+import { RevocableError } from '@revocable/core';
+
+/** What a `schema` query parameter may name: a plain, lower-case PostgreSQL identifier. */
+const PLAIN_SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Takes the `schema` query parameter out of a PostgreSQL url (`postgres://…/db?schema=e2e_1`), so a
+ * service that receives only a database url can still be pointed at its own schema. Answers the url
+ * pg should get (every other parameter kept as written) and the schema, if one was named. Other urls
+ * come back unchanged. Throws `ERR_CONFIG_INVALID` for a repeated parameter or a name that is not
+ * `^[a-z_][a-z0-9_]{0,62}$`.
+ *
+ * @example
+ * ```ts
+ * splitSchemaParameter('postgres://postgres@127.0.0.1:5432/test?schema=e2e_1&sslmode=disable');
+ * // { url: 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable', schema: 'e2e_1' }
+ * ```
+ */
+export function splitSchemaParameter(url: string): { url: string; schema?: string } {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return { url };
+  const queryAt = url.indexOf('?');
+  if (queryAt < 0) return { url };
+  const hashAt = url.indexOf('#', queryAt);
+  const query = url.slice(queryAt + 1, hashAt < 0 ? undefined : hashAt);
+  const fragment = hashAt < 0 ? '' : url.slice(hashAt);
+  const kept: string[] = [];
+  const schemas: string[] = [];
+  for (const pair of query.split('&')) {
+    const [name = '', value = ''] = new URLSearchParams(pair).entries().next().value ?? [];
+    if (name === 'schema') schemas.push(value);
+    else if (pair !== '') kept.push(pair);
+  }
+  if (schemas.length === 0) return { url };
+  if (schemas.length > 1) {
+    throw new RevocableError('ERR_CONFIG_INVALID', 'The database url names a schema more than once.');
+  }
+  const schema = schemas[0]!;
+  if (!PLAIN_SCHEMA.test(schema)) {
+    throw new RevocableError(
+      'ERR_CONFIG_INVALID',
+      'The schema in the database url must be 1 to 63 lower-case letters, digits or underscores, not starting with a digit.',
+    );
+  }
+  const rest = kept.length === 0 ? '' : `?${kept.join('&')}`;
+  return { url: url.slice(0, queryAt) + rest + fragment, schema };
+}

@@ -1,0 +1,141 @@
+import {
+  type ClientStore,
+  type KeyStore,
+  RevocableError,
+  type RevocationLog,
+  type RevocationPolicy,
+  type SessionStore,
+  type UserStore,
+} from '@revocable/core';
+import { sql } from 'kysely';
+import { openSqlDatabase } from './database.js';
+import { SqlKeyStore } from './key-store.js';
+import { splitSchemaParameter } from './postgres-url-schema.js';
+import { SqlRevocationLog } from './revocation-log.js';
+import { SqlSessionStore } from './session-store.js';
+import { checkStoreNames } from './store-tables.js';
+import { SqlUserStore } from './user-store.js';
+
+/**
+ * Options of {@link openSqlStorage}.
+ *
+ * @example
+ * ```ts
+ * const options: OpenSqlStorageOptions = { url: 'postgres://revocable@db/revocable?schema=auth' };
+ * ```
+ */
+export interface OpenSqlStorageOptions {
+  /**
+   * A SQLite path or url, or a `postgres://` url (see `openSqlDatabase`). A PostgreSQL url may name
+   * the schema itself with a `schema` query parameter (`…/revocable?schema=tenant_1`, a plain
+   * lower-case identifier); it is removed before the url reaches the driver.
+   */
+  readonly url: string;
+  /** The revocation log's policy (token lifetime, clock skew, …). */
+  readonly policy?: Partial<RevocationPolicy>;
+  /** Prepended to every table (and index) name, e.g. `tenant1_`. Default none. */
+  readonly tablePrefix?: string;
+  /** PostgreSQL only: the schema holding every table, created when missing. Same as `?schema=`. */
+  readonly schema?: string;
+}
+
+/**
+ * Everything the Revocable service keeps, in one SQL database: the revocation log, signing keys,
+ * sessions with their refresh tokens, users and run-time clients (`users` and `clients` are one store).
+ *
+ * @example
+ * ```ts
+ * const storage: SqlStorage = await openSqlStorage({ url: './revocable.db' });
+ * await storage.ping();
+ * await storage.close();
+ * ```
+ */
+export interface SqlStorage {
+  readonly log: RevocationLog;
+  readonly keys: KeyStore;
+  readonly sessions: SessionStore;
+  readonly users: UserStore;
+  readonly clients: ClientStore;
+  /** Resolves when the database answers `select 1`; rejects with `ERR_LOG_UNAVAILABLE` otherwise. */
+  ping(): Promise<void>;
+  /** Closes every store, then the database; later calls return the same promise. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one database (SQLite file or PostgreSQL pool) and every store of the service on it, creating
+ * or migrating their tables. Throws `ERR_CONFIG_INVALID` for options it cannot use (among them a url
+ * `schema` parameter that differs from `options.schema`) and `ERR_LOG_UNAVAILABLE` when the database
+ * cannot be reached or prepared; nothing stays open after a failure.
+ *
+ * @example
+ * ```ts
+ * const storage = await openSqlStorage({
+ *   url: 'postgres://postgres@127.0.0.1:5432/test?schema=e2e_1',
+ *   policy: { maxTokenLifetimeMs: 600_000 },
+ * });
+ * const ring = await KeyRing.open({ store: storage.keys });
+ * // …
+ * await storage.close();
+ * ```
+ */
+export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<SqlStorage> {
+  const { url, schema: urlSchema } = splitSchemaParameter(options.url);
+  if (urlSchema !== undefined && options.schema !== undefined && urlSchema !== options.schema) {
+    throw new RevocableError(
+      'ERR_CONFIG_INVALID',
+      'The database url names a schema other than the schema option: give one of them.',
+    );
+  }
+  const schema = options.schema ?? urlSchema;
+  const tablePrefix = options.tablePrefix ?? '';
+  checkStoreNames(tablePrefix, schema);
+  const database = await openSqlDatabase({ url });
+  const where = { database, tablePrefix, ...(schema !== undefined && { schema }) };
+  const opened: { close(): Promise<void> }[] = [];
+  const track = <T extends { close(): Promise<void> }>(store: T): T => {
+    opened.push(store);
+    return store;
+  };
+  let log: SqlRevocationLog;
+  let keys: SqlKeyStore;
+  let sessions: SqlSessionStore;
+  let users: SqlUserStore;
+  try {
+    log = track(await SqlRevocationLog.open({ ...where, ...(options.policy && { policy: options.policy }) }));
+    keys = track(await SqlKeyStore.open(where));
+    sessions = track(await SqlSessionStore.open(where));
+    users = track(await SqlUserStore.open(where));
+  } catch (error) {
+    for (const store of opened.reverse()) await store.close().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    log,
+    keys,
+    sessions,
+    users,
+    clients: users,
+    async ping() {
+      try {
+        await sql`select 1`.execute(database.kysely);
+      } catch (cause) {
+        throw new RevocableError(
+          'ERR_LOG_UNAVAILABLE',
+          `The database in ${database.location} does not answer.`,
+          undefined,
+          { cause },
+        );
+      }
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled(opened.map((store) => store.close()));
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}

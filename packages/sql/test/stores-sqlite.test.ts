@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RevocableError } from '@revocable/core';
+import {
+  openSqlDatabase,
+  openSqlStorage,
+  SqlKeyStore,
+  SqlSessionStore,
+  type SqlStorage,
+  SqlUserStore,
+} from '@revocable/sql';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeKeyStoreContract } from '../../core/test/conformance/key-store.js';
+import { describeSessionStoreContract } from '../../core/test/conformance/session-store.js';
+import { describeUserStoreContract } from '../../core/test/conformance/user-store.js';
+import { rotateFromChildren } from './support/rotating-children.js';
+import { expectSamples, SAMPLES, writeSamples } from './support/storage-samples.js';
+
+function tempFile(): { file: string; remove: () => Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'revocable-stores-'));
+  return {
+    file: join(dir, 'revocable.db'),
+    remove: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+describeSessionStoreContract('SqlSessionStore on a SQLite file', async () => {
+  const { file, remove } = tempFile();
+  const store = await SqlSessionStore.open({ url: file });
+  const cleanup = async () => {
+    await store.close();
+    await remove();
+  };
+  return { store, cleanup };
+});
+
+describeUserStoreContract('SqlUserStore on a SQLite file', async () => {
+  const { file, remove } = tempFile();
+  const store = await SqlUserStore.open({ url: file });
+  const cleanup = async () => {
+    await store.close();
+    await remove();
+  };
+  return { users: store, clients: store, cleanup };
+});
+
+describeKeyStoreContract('SqlKeyStore on a SQLite file', async () => {
+  const { file, remove } = tempFile();
+  const stores = [await SqlKeyStore.open({ url: file })];
+  return {
+    store: stores[0]!,
+    // Closes the first store (and with it the file's only connection) before opening the file again.
+    reopen: async () => {
+      await stores[0]!.close();
+      stores.push(await SqlKeyStore.open({ url: file }));
+      return stores.at(-1)!;
+    },
+    cleanup: async () => {
+      for (const store of stores) await store.close();
+      await remove();
+    },
+  };
+});
+
+describe('openSqlStorage on SQLite', () => {
+  const opened: { close(): Promise<void> }[] = [];
+  const removals: (() => Promise<void>)[] = [];
+
+  function file(): string {
+    const temp = tempFile();
+    removals.push(temp.remove);
+    return temp.file;
+  }
+
+  async function open(url: string, options: { tablePrefix?: string } = {}): Promise<SqlStorage> {
+    const storage = await openSqlStorage({ url, ...options });
+    opened.push(storage);
+    return storage;
+  }
+
+  afterEach(async () => {
+    for (const storage of opened.splice(0)) await storage.close();
+    for (const remove of removals.splice(0)) await remove();
+  });
+
+  it('keeps users, sessions, keys, clients and revocations when the file is reopened', async () => {
+    const url = file();
+    const first = await open(url);
+    await writeSamples(first);
+    await first.close();
+    await expectSamples(await open(url));
+  });
+
+  it('gives one store for users and clients, answers ping, and closes once however often asked', async () => {
+    const storage = await open(`sqlite:${file()}`);
+    expect(storage.clients).toBe(storage.users);
+    await expect(storage.ping()).resolves.toBeUndefined();
+    await Promise.all([storage.close(), storage.close()]);
+    await storage.close();
+    const error = await storage.sessions.getSession('s-1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RevocableError);
+    expect((error as RevocableError).code).toBe('ERR_LOG_UNAVAILABLE');
+  });
+
+  it('keeps two storages apart in one file with table prefixes', async () => {
+    const url = file();
+    const one = await open(url, { tablePrefix: 'one_' });
+    const two = await open(url, { tablePrefix: 'two_' });
+    await writeSamples(one);
+    expect(await two.users.getUser(SAMPLES.user.id)).toBeUndefined();
+    expect(await two.sessions.getSession(SAMPLES.session.id)).toBeUndefined();
+    expect(await two.keys.list()).toEqual([]);
+    expect(await two.log.lastSeq()).toBe(0);
+    expect(await two.users.createUser(SAMPLES.user)).toBe('created');
+  });
+
+  it('refuses a schema, a schema in the url, and a bad table prefix with ERR_CONFIG_INVALID', async () => {
+    const url = file();
+    for (const options of [
+      { url, schema: 'revocable' },
+      { url, tablePrefix: 'bad-prefix' },
+      { url: 'postgres://db/revocable?schema=Bad-Name' },
+      { url: 'postgres://db/revocable?schema=a&schema=b' },
+      { url: 'postgres://db/revocable?schema=a', schema: 'b' },
+    ]) {
+      const error = await openSqlStorage(options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RevocableError);
+      expect((error as RevocableError).code).toBe('ERR_CONFIG_INVALID');
+    }
+  });
+
+  it('migrates each store once: opening the same file again applies nothing and loses nothing', async () => {
+    const url = file();
+    await writeSamples(await open(url));
+    await expectSamples(await open(url)); // a second storage on the same file, the first still open
+    const database = await openSqlDatabase({ url });
+    opened.push(database);
+    const history = database.kysely.withTables<Record<string, { version: number }>>();
+    for (const [table, versions] of [
+      ['session_store_migrations', [1]],
+      ['user_store_migrations', [1, 2]],
+      ['key_store_migrations', [1]],
+    ] as const) {
+      const rows = await history.selectFrom(table).select('version').orderBy('version').execute();
+      expect(rows.map((row) => row.version)).toEqual(versions);
+    }
+  });
+});
+
+describe('SqlSessionStore on a SQLite file shared by processes', () => {
+  it('lets exactly one of 100 rotations from 4 processes win, and stores one next token', async () => {
+    const { file, remove } = tempFile();
+    const store = await SqlSessionStore.open({ url: file });
+    try {
+      await store.createSession(SAMPLES.session, SAMPLES.token);
+      const statuses = await rotateFromChildren(file, SAMPLES.token.hash, { processes: 4, perProcess: 25 });
+      expect(statuses.filter((status) => status === 'rotated')).toHaveLength(1);
+      expect(statuses.filter((status) => status === 'reused')).toHaveLength(99);
+      expect((await store.getSession(SAMPLES.session.id))?.refreshGeneration).toBe(2);
+    } finally {
+      await store.close();
+      await remove();
+    }
+  });
+});
