@@ -194,6 +194,8 @@ export class RedisFeedPublisher {
       await this.#running;
       if (this.#cursor < target) await delay(20);
     }
+    // The cursor moves inside a write still in flight: let that write finish so stats() is settled.
+    await this.#running;
   }
 
   stats(): RedisFeedPublisherStats {
@@ -340,6 +342,7 @@ export class RedisFeedPublisher {
       if (error === null) this.#published++;
       this.#cursor = Math.max(this.#cursor, events[i]!.seq);
     }
+    this.#healthy = true;
   }
 
   async #beat(lastSeq: number): Promise<void> {
