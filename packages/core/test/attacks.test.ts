@@ -568,6 +568,28 @@ describe('base64url encoding', () => {
   }
 });
 
+describe('characters above U+00FF whose low byte is a base64url character', () => {
+  // Node's base64 decoder and a 'latin1' Buffer both keep only the low byte of a wide character, so
+  // U+0165 reads as "e": without a check, one token would have many texts that all verify, and a
+  // jti-less token's id (a hash of its text) would change with each.
+  const twin = (c: string) => String.fromCharCode(0x100 + c.charCodeAt(0));
+  for (const alg of ALGS) {
+    for (const [index, segment] of (['header', 'payload', 'signature'] as const).entries()) {
+      it(`refuses a ${alg} token with one such character in the ${segment}`, () => {
+        const f = fx[alg];
+        const token = f.issuer.issue({ sub: 'user-1' }).token;
+        const parts = token.split('.');
+        const part = parts[index]!;
+        parts[index] = `${part.slice(0, 5)}${twin(part[5]!)}${part.slice(6)}`;
+        const forged = parts.join('.');
+        expect(Buffer.from(forged, 'latin1').toString('latin1')).toBe(token);
+        expectRejected(f.verifierWith({ cache: false }), forged, { code: 'ERR_TOKEN_MALFORMED' });
+        expectRejected(f.verifier, forged, { code: 'ERR_TOKEN_MALFORMED' });
+      });
+    }
+  }
+});
+
 describe('header and payload JSON', () => {
   const payloads: [string, unknown][] = [
     ['an array', [claims()]],

@@ -24,11 +24,14 @@ export function isCanonicalBase64url(s: string): boolean {
  * Decodes `s` when it is canonical unpadded base64url (exactly what {@link isCanonicalBase64url}
  * accepts), `undefined` otherwise, in one pass: Node's decoder skips or stops at anything outside the
  * alphabet (padding, whitespace, other characters), so such input decodes to fewer bytes than its
- * length promises; `+` and `/`, which it would accept, are refused first.
+ * length promises; `+` and `/`, which it would accept, are refused first, and so is any character
+ * above U+007F, of which Node's decoder reads only the low byte (U+0165 would decode as `e`): a string
+ * is pure ASCII exactly when its UTF-8 length equals its length.
  */
 export function decodeCanonicalBase64url(s: string): Buffer | undefined {
   const rest = s.length & 3;
   if (rest === 1 || s.indexOf('+') !== -1 || s.indexOf('/') !== -1) return undefined;
+  if (Buffer.byteLength(s, 'utf8') !== s.length) return undefined;
   const bytes = Buffer.from(s, 'base64url');
   if (bytes.length !== (s.length * 3) >> 2) return undefined;
   if (rest !== 0 && (VALUE[s.charCodeAt(s.length - 1)]! & (rest === 2 ? 0x0f : 0x03)) !== 0) return undefined;
