@@ -267,9 +267,6 @@ describe('ECDSA malleability and token-text identities', () => {
     expectRejected(verifier, token, { code: 'ERR_TOKEN_REVOKED', rule: 'token' });
   });
 
-  // KNOWN BUG (verifier.ts, not fixed here): a jti-less token's id is a hash of the whole token text,
-  // signature included, so the malleated twin (r, n - s) gets another id and escapes the token rule.
-  // Hashing the signing input (header.payload) instead closes it. Remove `.fails` once fixed.
   it('stops the malleated twin (r, n - s) of a revoked jti-less ES256 token by the same token rule', () => {
     const f = fx.ES256;
     const revoked = new Set<string>();
@@ -1015,8 +1012,6 @@ describe('weak and mislabelled keys', () => {
     expect(verifier.verifySync(token).header.kid).toBe('strong');
   });
 
-  // KNOWN BUG (key-ring.ts, not fixed here): generated keys skip assertKeyStrength, so `rsaBits: 1024`
-  // gives a ring that signs with a 1024-bit key. Remove `.fails` once KeyRing refuses it.
   it('refuses to open a ring that would generate RSA keys under 2048 bits', async () => {
     const err = await KeyRing.open({ alg: 'RS256', rsaBits: 1024 }).then(
       () => undefined,
