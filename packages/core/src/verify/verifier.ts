@@ -12,6 +12,7 @@ import {
   splitCompact,
 } from '../token/compact.js';
 import { type AccessTokenClaims, type ClaimPolicy, checkClaims, checkTimeClaims } from './claims.js';
+import { deepFreeze } from './deep-freeze.js';
 import { checkHeader, type HeaderPolicy, normalizeTyp, type VerifiedHeader } from './header.js';
 import { VerifiedCache } from './verified-cache.js';
 
@@ -46,7 +47,10 @@ export interface VerifierOptions {
   readonly clock?: () => number;
 }
 
-/** A token that passed every check. Frozen; shared between callers when it came from the cache. */
+/**
+ * A token that passed every check. Deeply frozen (claims down to nested arrays and objects, header,
+ * facts): it is shared between callers when it came from the cache, so none can change it for another.
+ */
 export interface VerifiedToken {
   readonly header: VerifiedHeader;
   readonly claims: AccessTokenClaims;
@@ -209,7 +213,8 @@ export class Verifier {
     if (!verifyWith(key.alg, key.keyObject, key.signatureLength, segments.signingInput, signature)) {
       throw new RevocableError('ERR_SIGNATURE_INVALID', 'The token signature is invalid.');
     }
-    const claims = Object.freeze(checkClaims(payload, this.#claims, nowSec));
+    // Frozen to the last nested array once here, on a miss: a hit hands out the same frozen result.
+    const claims = deepFreeze(checkClaims(payload, this.#claims, nowSec));
     const result: VerifiedToken = Object.freeze({
       header,
       claims,
@@ -232,7 +237,7 @@ export class Verifier {
   #header(segment: string): VerifiedHeader {
     const known = this.#headers.get(segment);
     if (known !== undefined) return known;
-    const header = Object.freeze(checkHeader(decodeJsonObject(segment, 'header'), this.#headerPolicy));
+    const header = deepFreeze(checkHeader(decodeJsonObject(segment, 'header'), this.#headerPolicy));
     // Only headers naming a known key are kept: made-up kids cannot churn the cache.
     if (this.#keys.get(header.kid) !== undefined) {
       if (this.#headers.size >= 64) this.#headers.clear();
