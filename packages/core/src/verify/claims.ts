@@ -91,8 +91,9 @@ export function checkClaims(
     if (value !== undefined && typeof value !== 'string')
       throw invalid(claim, `The "${claim}" claim is not a string.`);
   }
+  // Own members only: `constructor`, `toString`… are inherited by every object and prove nothing.
   for (const claim of policy.required) {
-    if (payload[claim] === undefined) throw invalid(claim, `The "${claim}" claim is required.`);
+    if (!Object.hasOwn(payload, claim)) throw invalid(claim, `The "${claim}" claim is required.`);
   }
   return claims;
 }
