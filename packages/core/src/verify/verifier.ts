@@ -37,6 +37,17 @@ export interface VerifierOptions {
   readonly tokenIdClaim?: string;
   /** Seconds of clock skew tolerated on `exp`, `nbf`, `iat`. Default 5. */
   readonly clockToleranceSec?: number;
+  /**
+   * The longest access-token lifetime (`exp - iat`) accepted, in seconds; a longer-lived token is
+   * refused with `ERR_CLAIM_INVALID` (claim `exp`). Checked once per verified token, not per cache hit.
+   *
+   * Set it to the revocation log's max token lifetime (`policy.maxTokenLifetimeMs / 1000`, default 600)
+   * and raise both together: session, subject and issuer cutoffs are forgotten that long after they are
+   * made, so a token living longer would come back to life once its cutoff is gone. `iat` is always
+   * required, so a token without it is refused whatever this says. Default: no bound (kept for
+   * compatibility; a verifier with a `revocation` hook should set it).
+   */
+  readonly maxTokenLifetimeSec?: number;
   /** The revocation hook, called on every verify. */
   readonly revocation?: RevocationCheck;
   /** Verified-signature cache size, or `false` for none. Default 10,000 entries. */
@@ -79,7 +90,13 @@ function nonEmptyStrings(value: string | readonly string[], what: string): Set<s
  *
  * @example
  * ```ts
- * const verifier = new Verifier({ keys: ring, issuer: 'https://auth.example', audience: 'api', revocation: replica });
+ * const verifier = new Verifier({
+ *   keys: ring,
+ *   issuer: 'https://auth.example',
+ *   audience: 'api',
+ *   revocation: replica,
+ *   maxTokenLifetimeSec: 600, // = the revocation log's policy.maxTokenLifetimeMs / 1000
+ * });
  * const { claims } = verifier.verifySync(token); // throws RevocableError
  * ```
  */
@@ -104,6 +121,17 @@ export class Verifier {
     if (types.length === 0 || types.some((t) => t !== null && (typeof t !== 'string' || t.length === 0))) {
       throw config('types must list media types (or null for "no typ").');
     }
+    const maxTokenLifetimeSec = options.maxTokenLifetimeSec;
+    if (
+      maxTokenLifetimeSec !== undefined &&
+      !(
+        typeof maxTokenLifetimeSec === 'number' &&
+        Number.isFinite(maxTokenLifetimeSec) &&
+        maxTokenLifetimeSec > 0
+      )
+    ) {
+      throw config('maxTokenLifetimeSec must be a positive number of seconds.');
+    }
     const tolerance = options.clockToleranceSec ?? 5;
     if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 300) {
       throw config('clockToleranceSec must be between 0 and 300.');
@@ -126,6 +154,7 @@ export class Verifier {
       audiences: nonEmptyStrings(options.audience, 'audience'),
       required: [...(options.requiredClaims ?? ['jti'])],
       clockToleranceSec: tolerance,
+      maxTokenLifetimeSec,
     };
     this.#tolerance = tolerance;
     this.#revocation = options.revocation;
