@@ -29,6 +29,37 @@ describe('login throttling', () => {
     expect(throttle.retryAfterMs('victim', '192.0.2.1', T0 + 900_000)).toBe(0);
   });
 
+  it('cannot keep the owner out from where they logged in before, however the delay is renewed', () => {
+    const throttle = new LoginThrottle({ accountFailures: 50, maxDelayMs: 900_000 });
+    throttle.succeeded('victim', '192.0.2.1', T0 - 1000); // the owner's usual place
+    for (let i = 0; i < 50; i++) throttle.failed('victim', `10.0.0.${i}`, T0);
+    // The attacker renews the account-wide delay each time it runs out, for two days.
+    let now = T0;
+    let ownerKeptOut = 0;
+    let newPlaceDelayed = 0;
+    for (let round = 0; round < 200; round++) {
+      now += throttle.retryAfterMs('victim', '203.0.113.9', now) + 1;
+      throttle.failed('victim', `10.1.${round >> 8}.${round & 255}`, now);
+      if (throttle.retryAfterMs('victim', '192.0.2.1', now) > 0) ownerKeptOut++;
+      if (throttle.retryAfterMs('victim', '203.0.113.9', now) > 0) newPlaceDelayed++;
+    }
+    expect(now - T0).toBeGreaterThan(86_400_000);
+    expect(newPlaceDelayed).toBe(200); // a new place is slowed down, by at most maxDelay each time
+    expect(ownerKeptOut).toBe(0);
+  });
+
+  it('counts an attempt when it starts and takes it back on success', () => {
+    const throttle = new LoginThrottle({ pairFailures: 2, accountFailures: 3 });
+    expect(throttle.attempt('amy', '1.1.1.1', T0)).toBe(0);
+    expect(throttle.attempt('amy', '1.1.1.1', T0)).toBe(0);
+    expect(throttle.attempt('amy', '1.1.1.1', T0)).toBeGreaterThan(0); // two in flight already count
+    throttle.succeeded('amy', '1.1.1.1', T0);
+    expect(throttle.attempt('amy', '2.2.2.2', T0)).toBe(0); // the account total went back to 1, then 2
+    expect(throttle.attempt('amy', '3.3.3.3', T0)).toBe(0);
+    expect(throttle.attempt('amy', '4.4.4.4', T0)).toBeGreaterThan(0);
+    expect(throttle.attempt('amy', '1.1.1.1', T0)).toBe(0); // known pair: exempt from the account total
+  });
+
   it('forgets failures after the window and a success clears the pair', () => {
     const throttle = new LoginThrottle({ pairFailures: 1, windowMs: 60_000 });
     throttle.failed('bob', '1.1.1.1', T0);
@@ -37,7 +68,7 @@ describe('login throttling', () => {
     expect(throttle.retryAfterMs('bob', '1.1.1.1', T0 + 60_001)).toBe(0);
     throttle.failed('bob', '1.1.1.1', T0 + 70_000);
     throttle.failed('bob', '1.1.1.1', T0 + 70_000);
-    throttle.succeeded('bob', '1.1.1.1');
+    throttle.succeeded('bob', '1.1.1.1', T0 + 70_000);
     expect(throttle.retryAfterMs('bob', '1.1.1.1', T0 + 70_000)).toBe(0);
   });
 

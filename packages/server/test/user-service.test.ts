@@ -80,6 +80,32 @@ describe('built-in users', () => {
     ).toBe('ok');
   });
 
+  it('counts concurrent guesses before the password work: 30 at once get 2 checks, the rest 429', async () => {
+    const { users, hasher } = await setup();
+    await users.register('burst', 'correct horse battery');
+    hasher.checks = 0;
+    const codes = await Promise.all(
+      Array.from({ length: 30 }, () => codeOf(users.login('burst', 'nope nope nope', ctx, 'web'))),
+    );
+    expect(codes.filter((c) => c === 'ERR_LOGIN_FAILED')).toHaveLength(2);
+    expect(codes.filter((c) => c === 'ERR_LOGIN_THROTTLED')).toHaveLength(28);
+    expect(hasher.checks).toBe(2);
+  });
+
+  it('throttles guesses at the current password on password change, like logins', async () => {
+    const { users, hasher } = await setup();
+    const { id } = await users.register('pat', 'correct horse battery');
+    const session = await users.login('pat', 'correct horse battery', ctx, 'web');
+    const change = (current: string) =>
+      codeOf(users.changePassword(id, session.sessionId, current, 'a brand new password', ctx));
+    hasher.checks = 0;
+    expect(await change('guess number one')).toBe('ERR_LOGIN_FAILED');
+    expect(await change('guess number two')).toBe('ERR_LOGIN_FAILED');
+    expect(await change('guess number three')).toBe('ERR_LOGIN_THROTTLED');
+    expect(await change('correct horse battery')).toBe('ERR_LOGIN_THROTTLED');
+    expect(hasher.checks).toBe(2);
+  });
+
   it('normalizes usernames (NFKC, case) so look-alike registrations collide', async () => {
     const { users } = await setup();
     await users.register('Ｃarol', 'correct horse battery');

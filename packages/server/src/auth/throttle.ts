@@ -12,8 +12,13 @@ export interface ThrottlePolicy {
   readonly maxDelayMs: number;
   /** Failures older than this are forgotten, ms. Default 3,600,000. */
   readonly windowMs: number;
-  /** Most keys remembered (oldest dropped first). Default 100,000. */
+  /** Most keys remembered (oldest dropped first), counters and known pairs each. Default 100,000. */
   readonly maxKeys: number;
+  /**
+   * How long an (account, IP) pair that logged in successfully stays known, ms: a known pair is exempt
+   * from the account-wide limit, so failures from elsewhere cannot keep the owner out. Default 30 days.
+   */
+  readonly knownPairMs: number;
 }
 
 const DEFAULTS: ThrottlePolicy = {
@@ -24,6 +29,7 @@ const DEFAULTS: ThrottlePolicy = {
   maxDelayMs: 900_000,
   windowMs: 3_600_000,
   maxKeys: 100_000,
+  knownPairMs: 30 * 86_400_000,
 };
 
 interface Counter {
@@ -33,42 +39,81 @@ interface Counter {
 
 /**
  * Login throttling by (account, IP), by account and by IP, with exponential delays that are capped and
- * forgotten after a window: an attacker can slow logins to an account down, never lock it for good,
- * and a user logging in from their own IP is limited only by their own failures or a capped delay.
- * State is per process (documented: with several service processes, each throttles on its own).
+ * forgotten after a window. An attempt is counted as a failure when it starts ({@link attempt}) and
+ * taken back when it succeeds, so concurrent guesses cannot all slip through before the first one
+ * fails. An (account, IP) pair that has logged in before is exempt from the account-wide limit: an
+ * attacker spraying guesses from many addresses can slow logins from new places down (by a capped
+ * delay), never keep the owner out from where they usually log in. State is per process (documented:
+ * with several service processes, each throttles on its own).
  *
  * @example
  * ```ts
- * const wait = throttle.retryAfterMs(account, ip, Date.now());
+ * const wait = throttle.attempt(account, ip, Date.now());
  * if (wait > 0) throw tooMany(wait);
+ * if (await checkPassword()) throttle.succeeded(account, ip, Date.now());
  * ```
  */
 export class LoginThrottle {
   readonly #policy: ThrottlePolicy;
   readonly #counters = new Map<string, Counter>();
+  readonly #known = new Map<string, number>();
 
   constructor(policy: Partial<ThrottlePolicy> = {}) {
     this.#policy = { ...DEFAULTS, ...policy };
   }
 
-  /** How long the caller must wait before trying again, ms (0 = go ahead). */
+  /** How long the caller must wait before trying again, ms (0 = go ahead). Records nothing. */
   retryAfterMs(account: string, ip: string, now: number): number {
     const p = this.#policy;
+    const pair = pairKey(account, ip);
     return Math.max(
-      this.#delay(`p\u0000${account}\u0000${ip}`, p.pairFailures, now),
-      this.#delay(`a\u0000${account}`, p.accountFailures, now),
+      this.#delay(pair, p.pairFailures, now),
+      this.#isKnown(pair, now) ? 0 : this.#delay(`a\u0000${account}`, p.accountFailures, now),
       this.#delay(`i\u0000${ip}`, p.ipFailures, now),
     );
   }
 
-  failed(account: string, ip: string, now: number): void {
-    for (const key of [`p\u0000${account}\u0000${ip}`, `a\u0000${account}`, `i\u0000${ip}`])
-      this.#bump(key, now);
+  /**
+   * Starts an attempt: when the caller must wait, answers how long (ms) and records nothing; otherwise
+   * counts the attempt as a failure right away (the check and the count happen together, before any
+   * password work) and answers 0. Call {@link succeeded} if the credentials turn out right.
+   */
+  attempt(account: string, ip: string, now: number): number {
+    const wait = this.retryAfterMs(account, ip, now);
+    if (wait === 0) this.failed(account, ip, now);
+    return wait;
   }
 
-  /** A successful login clears the (account, IP) pair, not the account or IP totals. */
-  succeeded(account: string, ip: string): void {
-    this.#counters.delete(`p\u0000${account}\u0000${ip}`);
+  /** Records a failure for the pair, the account and the IP. */
+  failed(account: string, ip: string, now: number): void {
+    for (const key of [pairKey(account, ip), `a\u0000${account}`, `i\u0000${ip}`]) this.#bump(key, now);
+  }
+
+  /**
+   * A successful login: takes back the failure its {@link attempt} counted on the account and IP
+   * totals (older failures stay), clears the pair, and remembers the pair as known.
+   */
+  succeeded(account: string, ip: string, now: number): void {
+    const pair = pairKey(account, ip);
+    this.#counters.delete(pair);
+    for (const key of [`a\u0000${account}`, `i\u0000${ip}`]) {
+      const counter = this.#counters.get(key);
+      if (counter && counter.failures > 0) counter.failures--;
+    }
+    this.#known.delete(pair);
+    if (this.#known.size >= this.#policy.maxKeys) {
+      const oldest = this.#known.keys().next();
+      if (!oldest.done) this.#known.delete(oldest.value);
+    }
+    this.#known.set(pair, now);
+  }
+
+  #isKnown(pair: string, now: number): boolean {
+    const since = this.#known.get(pair);
+    if (since === undefined) return false;
+    if (now - since <= this.#policy.knownPairMs) return true;
+    this.#known.delete(pair);
+    return false;
   }
 
   #delay(key: string, allowed: number, now: number): number {
@@ -99,4 +144,8 @@ export class LoginThrottle {
     }
     this.#counters.set(key, { failures: 1, lastFailure: now });
   }
+}
+
+function pairKey(account: string, ip: string): string {
+  return `p\u0000${account}\u0000${ip}`;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { UserRecord, UserStore } from '@revocable/core';
 import { ServiceError } from '../errors.js';
+import { KeyedLock } from './keyed-lock.js';
 import { assertPasswordAcceptable, MAX_PASSWORD_LENGTH, type PasswordHasher } from './passwords.js';
 import { RateWindow } from './rate-window.js';
 import type { ClientContext, SessionService, TokenSet } from './session-service.js';
@@ -41,6 +42,8 @@ export interface UserEvents {
  * ```
  */
 export class UserService {
+  readonly #attempts = new KeyedLock();
+
   constructor(
     private readonly store: UserStore,
     private readonly sessions: SessionService,
@@ -102,24 +105,21 @@ export class UserService {
     const key = usernameKey(username);
     const secret = passwordField(password);
     const ip = context.ip ?? 'unknown';
-    const now = this.clock();
-    const wait = this.throttle.retryAfterMs(key, ip, now);
-    if (wait > 0) {
-      this.events.onLoginFailure?.('throttled');
-      throw new ServiceError('ERR_LOGIN_THROTTLED', 'Too many failed logins; try again later.', {
-        retryAfterSec: Math.ceil(wait / 1000),
-      });
-    }
-    const user = await this.store.findByUsername(key);
-    const ok = user
-      ? await this.hasher.verify(user.passwordHash, secret)
-      : await this.hasher.verifyUnknown(secret);
-    if (!user || !ok) {
-      this.throttle.failed(key, ip, this.clock());
-      this.events.onLoginFailure?.('credentials');
-      throw new ServiceError('ERR_LOGIN_FAILED', 'Wrong username or password.');
-    }
-    this.throttle.succeeded(key, ip);
+    // One attempt at a time per (account, IP): concurrent guesses queue and meet the throttle one by
+    // one, instead of all passing its check before the first failure is counted.
+    const user = await this.#attempts.run(`${key}\u0000${ip}`, async () => {
+      this.#startAttempt(key, ip, this.clock());
+      const found = await this.store.findByUsername(key);
+      const ok = found
+        ? await this.hasher.verify(found.passwordHash, secret)
+        : await this.hasher.verifyUnknown(secret);
+      if (!found || !ok) {
+        this.events.onLoginFailure?.('credentials');
+        throw new ServiceError('ERR_LOGIN_FAILED', 'Wrong username or password.');
+      }
+      this.throttle.succeeded(key, ip, this.clock());
+      return found;
+    });
     if (user.disabledAt !== null) {
       this.events.onLoginFailure?.('disabled');
       throw new ServiceError('ERR_ACCOUNT_DISABLED', 'This account is suspended.');
@@ -131,16 +131,42 @@ export class UserService {
    * Changes a password after checking the current one, then revokes every other session of the user
    * (a `subject` cutoff) and gives the current session a fresh access token.
    */
-  async changePassword(sub: string, sessionId: string, current: unknown, next: unknown) {
+  async changePassword(
+    sub: string,
+    sessionId: string,
+    current: unknown,
+    next: unknown,
+    context: Pick<ClientContext, 'ip'> = {},
+  ) {
     const user = await this.store.getUser(sub);
     const oldSecret = passwordField(current);
     const newSecret = passwordField(next);
     assertPasswordAcceptable(newSecret);
-    if (!user || !(await this.hasher.verify(user.passwordHash, oldSecret))) {
-      throw new ServiceError('ERR_LOGIN_FAILED', 'The current password is wrong.');
-    }
+    if (!user) throw new ServiceError('ERR_LOGIN_FAILED', 'The current password is wrong.');
+    // The current password is checked under the login throttle: a stolen access token must not give
+    // an attacker unlimited guesses at it.
+    const ip = context.ip ?? 'unknown';
+    await this.#attempts.run(`${user.usernameKey}\u0000${ip}`, async () => {
+      this.#startAttempt(user.usernameKey, ip, this.clock());
+      if (!(await this.hasher.verify(user.passwordHash, oldSecret))) {
+        this.events.onLoginFailure?.('credentials');
+        throw new ServiceError('ERR_LOGIN_FAILED', 'The current password is wrong.');
+      }
+      this.throttle.succeeded(user.usernameKey, ip, this.clock());
+    });
     await this.store.setPassword(sub, await this.hasher.hash(newSecret), this.clock());
     return this.sessions.endAllOf(sub, { actor: `user:${sub}`, reason: 'password_change' }, sessionId);
+  }
+
+  /** Counts an attempt before any password work, or refuses it with 429 while the throttle says wait. */
+  #startAttempt(account: string, ip: string, now: number): void {
+    const wait = this.throttle.attempt(account, ip, now);
+    if (wait > 0) {
+      this.events.onLoginFailure?.('throttled');
+      throw new ServiceError('ERR_LOGIN_THROTTLED', 'Too many failed logins; try again later.', {
+        retryAfterSec: Math.ceil(wait / 1000),
+      });
+    }
   }
 
   /** Suspends or reinstates a user; suspension also revokes all of the user's tokens. */

@@ -1,7 +1,6 @@
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { adminRoutes } from '../routes/admin.js';
 import { authRoutes } from '../routes/auth.js';
 import { feedRoutes } from '../routes/feed.js';
@@ -10,10 +9,8 @@ import { opsRoutes } from '../routes/ops.js';
 import { pageRoutes } from '../routes/pages.js';
 import { wellKnownRoutes } from '../routes/well-known.js';
 import type { Runtime } from '../runtime.js';
+import { BODY_LIMIT } from './body-limit.js';
 import { installErrorHandling } from './error-handler.js';
-
-/** Request bodies above this are refused with `ERR_BODY_TOO_LARGE` (413). */
-export const BODY_LIMIT = 32 * 1024;
 
 /**
  * Builds the Fastify app of `revocable serve` on a runtime. Logs are pino JSON; a request is logged by
@@ -43,13 +40,18 @@ export async function buildApp(
             },
           },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // A URL that cannot be decoded (`/%zz`) gets the same JSON error shape as every other bad request.
+    frameworkErrors: (_error, _request, generic) => {
+      const reply = generic as unknown as FastifyReply;
+      reply.header('Cache-Control', 'no-store');
+      return reply.status(400).send({ error: 'ERR_BAD_REQUEST', message: 'The URL cannot be decoded.' });
+    },
   });
   app.decorateRequest('auth', null);
-  // JSON everywhere (and forms for /oauth/*, below): a text/plain body is answered 415, not parsed.
+  // JSON everywhere (forms only inside the /oauth/* routes): a text/plain body is answered 415, not parsed.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app, 'revocable');
   await app.register(cookie);
-  await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Revocable', version: '0.1.0', description: 'JWT sessions you can end.' },

@@ -27,11 +27,17 @@ interface MintBody {
  * `/admin/*`, behind the admin credential (`Authorization: Bearer $REVOCABLE_ADMIN_TOKEN`): revoke by
  * any rule, the audit trail, users and sessions, trusted-backend session minting, key rotation.
  */
-export function adminRoutes(app: FastifyInstance, runtime: Runtime): void {
-  const { storage, sessions, users, keys, replica, config } = runtime;
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/admin/')) requireAdmin(request, config.adminToken);
+export function adminRoutes(parent: FastifyInstance, runtime: Runtime): void {
+  // An encapsulated context: the credential check is a hook of every route declared in it, whatever
+  // the request's URL looks like (`/%61dmin/…` is routed here too, so the URL is never what decides).
+  parent.register(async (app) => {
+    app.addHook('onRequest', async (request) => requireAdmin(request, runtime.config.adminToken));
+    declareAdminRoutes(app, runtime);
   });
+}
+
+function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
+  const { storage, sessions, users, keys, replica } = runtime;
 
   app.post<{ Body: RevokeBody }>(
     '/admin/revocations',
@@ -174,7 +180,7 @@ export function adminRoutes(app: FastifyInstance, runtime: Runtime): void {
         throw err;
       }
       reply.status(201);
-      return tokenResponse(reply, tokens, false, config.sessionAbsoluteSec);
+      return tokenResponse(reply, tokens, false, runtime.config.sessionAbsoluteSec);
     },
   );
 

@@ -210,6 +210,7 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
         claims.sid,
         request.body.current_password,
         request.body.new_password,
+        clientContext(request),
       );
       reply.header('Cache-Control', 'no-store');
       return {

@@ -1,7 +1,9 @@
+import formbody from '@fastify/formbody';
 import { RevocableError } from '@revocable/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { hashRefreshToken, isRefreshTokenShape } from '../auth/refresh-tokens.js';
 import { ServiceError } from '../errors.js';
+import { BODY_LIMIT } from '../http/body-limit.js';
 import { clientContext } from '../http/request-context.js';
 import type { Runtime } from '../runtime.js';
 import { tokenResponse } from './auth.js';
@@ -38,7 +40,16 @@ function oauthError(reply: FastifyReply, status: number, error: string, code: st
  * `/oauth/token` (refresh_token grant), `/oauth/revoke` (RFC 7009) and `/oauth/introspect` (RFC 7662).
  * Revocation and introspection need a confidential client (HTTP Basic or form credentials).
  */
-export function oauthRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function oauthRoutes(parent: FastifyInstance, runtime: Runtime): void {
+  // Forms are parsed here only (RFC 6749 clients send them): every other route takes JSON alone, so a
+  // cross-site HTML form cannot reach /auth/* (login CSRF).
+  parent.register(async (app) => {
+    await app.register(formbody, { bodyLimit: BODY_LIMIT });
+    declareOAuthRoutes(app, runtime);
+  });
+}
+
+function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
   const { clients, sessions, verifier, revoker, storage, config } = runtime;
 
   app.post<{ Body: TokenForm }>(
@@ -188,7 +199,8 @@ export function oauthRoutes(app: FastifyInstance, runtime: Runtime): void {
       }
       try {
         const { claims } = await verifier.verify(token);
-        return { active: true, token_type: 'access_token', ...claims };
+        // The fixed members last: no claim may stand in for them.
+        return { ...claims, active: true, token_type: 'access_token' };
       } catch (err) {
         if (err instanceof RevocableError && err.code !== 'ERR_REVOCATION_STALE') return { active: false };
         throw err;

@@ -1,0 +1,60 @@
+import type { RunningService } from '@revocable/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, BACKENDS, Http, startService } from './support/service.js';
+
+// Requests shaped the way attackers shape them, against the real service on SQLite.
+describe('revocable serve against crafted requests', () => {
+  const backend = BACKENDS[0]!;
+  let service: RunningService;
+  let http: Http;
+
+  beforeAll(async () => {
+    service = await startService(await backend.fresh());
+    http = new Http(service.url);
+  });
+  afterAll(async () => {
+    await service?.close();
+    await backend.cleanup();
+  });
+
+  it('guards every admin route whatever the URL encoding: /%61dmin/… is refused without the credential', async () => {
+    for (const [method, path, body] of [
+      ['GET', '/%61dmin/keys', undefined],
+      ['GET', '/%61dmin/users', undefined],
+      ['GET', '/admin/%75sers', undefined],
+      ['POST', '/%61dmin/sessions', { sub: 'victim' }],
+      ['POST', '/%61dmin/keys/rotate', {}],
+    ] as const) {
+      const answer = await http.call(method, path, body === undefined ? {} : { body });
+      expect(answer.status, `${method} ${path}`).toBe(401);
+      expect(answer.body.error, `${method} ${path}`).toBe('ERR_ADMIN_AUTH_REQUIRED');
+    }
+    expect((await http.call('GET', '/%61dmin/keys', { token: ADMIN_TOKEN })).status).toBe(200);
+  });
+
+  it('refuses HTML form bodies on /auth/* (no login CSRF), while /oauth/* still takes forms', async () => {
+    await http.registerAndLogin('formy');
+    const login = await http.call('POST', '/auth/login', {
+      raw: new URLSearchParams({
+        username: 'formy',
+        password: 'correct horse battery',
+        cookie: 'true',
+      }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+    });
+    expect(login.status).toBe(415);
+    expect(login.body.error).toBe('ERR_UNSUPPORTED_MEDIA_TYPE');
+    expect(login.headers.get('set-cookie')).toBeNull();
+    const revoke = await http.call('POST', '/oauth/revoke', {
+      raw: 'token=unknown',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(revoke.body.error).toBe('invalid_client'); // parsed, then refused for the missing client
+  });
+
+  it('answers a URL that cannot be decoded with the usual JSON error shape', async () => {
+    const answer = await http.call('GET', '/%zz');
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({ error: 'ERR_BAD_REQUEST', message: 'The URL cannot be decoded.' });
+  });
+});
