@@ -136,7 +136,7 @@ export class UserService {
     sessionId: string,
     current: unknown,
     next: unknown,
-    context: Pick<ClientContext, 'ip'> = {},
+    context: Pick<ClientContext, 'ip'> = { ip: null },
   ) {
     const user = await this.store.getUser(sub);
     const oldSecret = passwordField(current);
