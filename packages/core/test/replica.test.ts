@@ -148,6 +148,93 @@ describe('issued tokens and cutoffs end to end', () => {
   });
 });
 
+describe("a revoked token stays revoked through the verifier's clock tolerance after exp", () => {
+  /** One issuer, a memory log, a following replica and a verifier with the default 5 s tolerance, on one fixed clock. */
+  async function world(options: { allowlist?: boolean } = {}) {
+    let t = T0;
+    const clock = () => t;
+    const ring = await KeyRing.open({ clock });
+    const log = new MemoryRevocationLog({ clock });
+    const replica = new Replica({ clock, purgeIntervalMs: 0, maxStalenessMs: 1e12, ...options });
+    replicas.push(replica);
+    const follower = new ReplicaFollower(replica, new LogFeedSource(log, { heartbeatMs: 3_600_000 }));
+    await follower.start();
+    const issuer = new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: 'api', clock });
+    const verifier = new Verifier({ keys: ring, issuer: ISS, audience: 'api', revocation: replica, clock });
+    const issued = issuer.issue({ sub: 'user-1', sid: 's1' });
+    const expMs = issued.claims.exp * 1000;
+    return {
+      log,
+      replica,
+      follower,
+      verifier,
+      issued,
+      expMs,
+      revoker: new Revoker(log, clock),
+      at: (ms: number) => {
+        t = ms;
+      },
+      /** Purges the replica and the log as fully as they allow at the current time. */
+      purgeAll: async () => {
+        for (let i = 0; i < 100; i++) replica.purge(t);
+        await log.purge(t);
+      },
+      /** A replica bootstrapped now from the log's snapshot, as a process starting now would be. */
+      fresh: async () => {
+        const late = new Replica({ clock, purgeIntervalMs: 0, maxStalenessMs: 1e12, ...options });
+        replicas.push(late);
+        late.load(await log.snapshot());
+        return new Verifier({ keys: ring, issuer: ISS, audience: 'api', revocation: late, clock });
+      },
+    };
+  }
+
+  const revoked = (rule: string) => expect.objectContaining({ code: 'ERR_TOKEN_REVOKED', rule });
+
+  it('a token rule made at exp - 1 ms still rejects the token at exp and exp + 4 s, after purges and in a new replica', async () => {
+    const w = await world();
+    const verified = w.verifier.verifySync(w.issued.token);
+    w.at(w.expMs - 1);
+    await w.revoker.revokeToken(verified.facts, { reason: 'logout', actor: 'user:user-1' });
+    expect(() => w.verifier.verifySync(w.issued.token)).toThrowError(revoked('token'));
+    for (const ms of [w.expMs, w.expMs + 4_000]) {
+      w.at(ms);
+      await w.purgeAll();
+      expect(() => w.verifier.verifySync(w.issued.token)).toThrowError(revoked('token'));
+      const late = await w.fresh();
+      expect(() => late.verifySync(w.issued.token)).toThrowError(revoked('token'));
+    }
+    w.at(w.expMs + 5_000);
+    expect(() => w.verifier.verifySync(w.issued.token)).toThrowError(
+      expect.objectContaining({ code: 'ERR_TOKEN_EXPIRED' }),
+    );
+    w.follower.stop();
+  });
+
+  it("a key rule that ends at the key's last exp still rejects that key's token at exp + 4 s", async () => {
+    const w = await world();
+    const { kid } = w.verifier.verifySync(w.issued.token).facts;
+    w.at(w.expMs - 1);
+    await w.revoker.revokeKey(kid, w.expMs, { reason: 'key_compromise', actor: 'admin:ops' });
+    w.at(w.expMs + 4_000);
+    await w.purgeAll();
+    expect(() => w.verifier.verifySync(w.issued.token)).toThrowError(revoked('key'));
+    const late = await w.fresh();
+    expect(() => late.verifySync(w.issued.token)).toThrowError(revoked('key'));
+    w.follower.stop();
+  });
+
+  it('in allowlist mode a recorded token is still accepted at exp + 4 s, while the verifier accepts it', async () => {
+    const w = await world({ allowlist: true });
+    await w.revoker.allow({ tokenId: w.issued.claims.jti!, expiresAtMs: w.expMs });
+    w.at(w.expMs + 4_000);
+    await w.purgeAll();
+    expect(w.verifier.verifySync(w.issued.token).claims.sub).toBe('user-1');
+    expect((await w.fresh()).verifySync(w.issued.token).claims.sub).toBe('user-1');
+    w.follower.stop();
+  });
+});
+
 describe('staleness', () => {
   it('fail-closed: rejects with ERR_REVOCATION_STALE once older than maxStaleness, and recovers on news', () => {
     let t = T0;

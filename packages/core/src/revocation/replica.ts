@@ -255,11 +255,13 @@ export class Replica implements RevocationCheck {
     if (event.forgetAfter <= now) return;
     const { rule } = event;
     switch (rule.kind) {
+      // Kept until forgetAfter (the token's exp plus the log's clock margin), not exp: a verifier
+      // accepts a token for its clock tolerance past exp, and a revoked one must stay revoked then.
       case 'token':
-        this.#tokens.add(rule.tokenId, rule.expiresAt);
+        this.#tokens.add(rule.tokenId, event.forgetAfter);
         break;
       case 'allow':
-        this.#allowed.add(rule.tokenId, rule.expiresAt);
+        this.#allowed.add(rule.tokenId, event.forgetAfter);
         break;
       case 'session':
         this.#sessions.raise(rule.iss, rule.sid, rule.cutoff, event.forgetAfter);

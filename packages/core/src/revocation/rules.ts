@@ -34,7 +34,7 @@ export const REVOCATION_REASONS: ReadonlySet<RevocationReason> = new Set<Revocat
 export interface TokenRule {
   readonly kind: 'token';
   readonly tokenId: string;
-  /** The token's `exp` in epoch milliseconds: after it, the rule is forgotten. */
+  /** The token's `exp` in epoch milliseconds: the rule is forgotten the log's clock margin after it. */
   readonly expiresAt: number;
 }
 
@@ -95,6 +95,9 @@ export interface RevocationEvent extends RevocationRequest {
   readonly seq: number;
   /** When the log recorded it, epoch milliseconds. */
   readonly recordedAt: number;
-  /** Epoch milliseconds after which no token can match the rule any more. */
+  /**
+   * Epoch milliseconds after which no token can match the rule any more, clock margin included: see
+   * `forgetAfterOf` (a `token` rule lasts until its `expiresAt` plus the policy's `clockSkewMs`).
+   */
   readonly forgetAfter: number;
 }

@@ -5,7 +5,13 @@ import { REVOCATION_REASONS, type RevocationRequest, type RevocationRule } from 
 export interface RevocationPolicy {
   /** The longest access-token lifetime any trusted issuer uses, in ms: how long a cutoff must be kept. */
   readonly maxTokenLifetimeMs: number;
-  /** Clock skew allowed between the caller and the log, in ms. */
+  /**
+   * The clock margin, in ms: how far ahead of the log's clock a cutoff may be, and how long every rule
+   * is kept past the last moment it can match, for clocks that disagree. A `token`, `allow` or `key`
+   * rule is forgotten at `expiresAt + clockSkewMs`, a cutoff at `cutoff + maxTokenLifetimeMs +
+   * clockSkewMs`. Verifiers accept a token until `exp` plus their clock tolerance, so this must be at
+   * least the largest `clockToleranceSec` of any verifier reading the log (default 5 s, at most 300 s).
+   */
   readonly clockSkewMs: number;
 }
 
@@ -36,8 +42,15 @@ function time(value: unknown, name: string): number {
 }
 
 /**
- * Checks one rule and returns the epoch ms after which it can be forgotten. Throws
- * `ERR_REVOCATION_INVALID` for unknown kinds, malformed values and times too far in the future.
+ * Checks one rule and returns the epoch ms after which it can be forgotten: `expiresAt + clockSkewMs`
+ * for `token`, `allow` and `key` rules (a verifier still accepts a token a little past its `exp`),
+ * `cutoff + maxTokenLifetimeMs + clockSkewMs` for cutoffs. Throws `ERR_REVOCATION_INVALID` for unknown
+ * kinds, malformed values and times too far in the future.
+ *
+ * @example
+ * ```ts
+ * const forgetAfter = forgetAfterOf({ kind: 'token', tokenId: jti, expiresAt: exp * 1000 }, Date.now(), DEFAULT_REVOCATION_POLICY);
+ * ```
  */
 export function forgetAfterOf(rule: RevocationRule, now: number, policy: RevocationPolicy): number {
   if (typeof rule !== 'object' || rule === null) throw invalid('rule must be an object.');
@@ -46,7 +59,7 @@ export function forgetAfterOf(rule: RevocationRule, now: number, policy: Revocat
     const at = time(value, 'expiresAt');
     if (at > latestExpiry)
       throw invalid('expiresAt is further ahead than the longest token lifetime allows.');
-    return at;
+    return at + policy.clockSkewMs;
   };
   const cutoff = (value: unknown): number => {
     const at = time(value, 'cutoff');

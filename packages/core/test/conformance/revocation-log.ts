@@ -30,6 +30,8 @@ export interface OpenRevocationLogOptions {
 export type OpenRevocationLog = (options: OpenRevocationLogOptions) => Promise<RevocationLogUnderTest>;
 
 const T0 = Date.UTC(2026, 0, 1);
+/** The default clock margin a `token`, `allow` or `key` rule is kept past its `expiresAt`. */
+const SKEW = DEFAULT_REVOCATION_POLICY.clockSkewMs;
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -93,7 +95,7 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
         ...tokenRequest('a', now + 60_000),
         seq: 1,
         recordedAt: T0,
-        forgetAfter: T0 + 60_000,
+        forgetAfter: T0 + 60_000 + SKEW,
       });
       now += 5;
       const requests = everyKind(now);
@@ -210,7 +212,7 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
       const history: RevocationEvent[] = [];
       history.push(...(await log.append([tokenRequest('short', now + 1_000)])));
       history.push(...(await log.append(everyKind(now).slice(1, 4))));
-      now += 2_000;
+      now += 2_000 + SKEW;
       history.push(...(await log.append([everyKind(now)[4]!])));
       const snapshot = await log.snapshot();
       expect(snapshot.seq).toBe(5);
@@ -226,7 +228,7 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
     it('snapshot holds only events not yet forgettable when it is taken', async () => {
       const { log } = await start();
       await log.append([tokenRequest('a', now + 1_000), tokenRequest('b', now + 2_000)]);
-      now += 1_000;
+      now += 1_000 + SKEW;
       const snapshot = await log.snapshot();
       expect(seqs(snapshot.events)).toEqual([2]);
       expect(snapshot.seq).toBe(2);
@@ -236,10 +238,10 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
       const { log } = await start();
       await log.append([1_000, 2_000, 3_000].map((ms) => tokenRequest(`p${ms}`, T0 + ms)));
       expect(await log.purge()).toBe(0);
-      now = T0 + 1_999;
+      now = T0 + 1_999 + SKEW;
       expect(await log.purge()).toBe(1);
       expect(await log.oldestSeq()).toBe(2);
-      now = T0 + 2_000;
+      now = T0 + 2_000 + SKEW;
       expect(await log.purge()).toBe(1);
       expect(await log.oldestSeq()).toBe(3);
       expect(seqs(await log.readAfter(0))).toEqual([3]);
@@ -250,8 +252,32 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
     it('purge(now) uses the time it is given rather than the clock', async () => {
       const { log } = await start();
       await log.append([tokenRequest('a', T0 + 1_000), tokenRequest('b', T0 + 2_000)]);
-      expect(await log.purge(T0 + 1_000)).toBe(1);
+      expect(await log.purge(T0 + 1_000 + SKEW)).toBe(1);
       expect(seqs(await log.readAfter(0))).toEqual([2]);
+    });
+
+    it('keeps token, allow and key rules for the clock margin past expiresAt, in snapshots and through purge', async () => {
+      const { log } = await start({ maxTokenLifetimeMs: 600_000, clockSkewMs: 7_000 });
+      const expiresAt = T0 + 30_000;
+      const events = await log.append([
+        tokenRequest('t', expiresAt),
+        { rule: { kind: 'allow', tokenId: 'a', expiresAt }, reason: 'issued', actor: 'system' },
+        { rule: { kind: 'key', kid: 'k', expiresAt }, reason: 'key_compromise', actor: 'admin:ops' },
+      ]);
+      expect(events.map((event) => event.forgetAfter)).toEqual([
+        expiresAt + 7_000,
+        expiresAt + 7_000,
+        expiresAt + 7_000,
+      ]);
+      for (const at of [expiresAt, expiresAt + 6_999]) {
+        now = at;
+        expect(await log.purge()).toBe(0);
+        expect(seqs((await log.snapshot()).events)).toEqual([1, 2, 3]);
+      }
+      now = expiresAt + 7_000;
+      expect(seqs((await log.snapshot()).events)).toEqual([]);
+      expect(await log.purge()).toBe(3);
+      expect(await log.readAfter(0)).toEqual([]);
     });
 
     it('purge keeps a live event older than a purged one, and readAfter skips the purged', async () => {
@@ -261,7 +287,7 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
         tokenRequest('short', T0 + 1_000),
         tokenRequest('mid', T0 + 30_000),
       ]);
-      now = T0 + 1_000;
+      now = T0 + 1_000 + SKEW;
       expect(await log.purge()).toBe(1);
       expect(await log.oldestSeq()).toBe(1);
       expect(seqs(await log.readAfter(0))).toEqual([1, 3]);
@@ -271,7 +297,7 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
     it('never reuses a seq, even after every event was purged', async () => {
       const { log } = await start();
       await log.append([tokenRequest('a', T0 + 1_000), tokenRequest('b', T0 + 1_000)]);
-      now = T0 + 1_000;
+      now = T0 + 1_000 + SKEW;
       expect(await log.purge()).toBe(2);
       expect(await log.lastSeq()).toBe(2);
       expect(await log.oldestSeq()).toBe(3);
@@ -335,7 +361,7 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
       const { log } = subject;
       await log.append(everyKind(now));
       await log.append([tokenRequest('gone', T0 + 500)]);
-      now = T0 + 500;
+      now = T0 + 500 + SKEW;
       expect(await log.purge()).toBe(1);
       const before = {
         events: await log.readAfter(0),
