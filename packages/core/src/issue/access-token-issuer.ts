@@ -31,7 +31,11 @@ export interface AccessTokenIssuerOptions {
   readonly issuer: string;
   /** Default `aud`. */
   readonly audience: string | readonly string[];
-  /** Default lifetime in seconds. Default 600 (10 minutes). */
+  /**
+   * Default lifetime in seconds, a whole number from 1 to 86400 and at most the ring's
+   * `maxTokenLifetimeSec` (so a retired key verifies every token it signed until it expires); a longer
+   * one throws `ERR_CONFIG_INVALID`. Default 600 (10 minutes).
+   */
   readonly lifetimeSec?: number;
   /** Clock in epoch milliseconds; for tests. */
   readonly clock?: () => number;
@@ -76,11 +80,20 @@ export class AccessTokenIssuer {
   readonly #clock: () => number;
 
   constructor(options: AccessTokenIssuerOptions) {
+    if (!options || typeof options.keys?.signingKey !== 'function') {
+      throw new RevocableError('ERR_CONFIG_INVALID', 'keys must be a KeyRing.');
+    }
     const lifetime = options.lifetimeSec ?? 600;
     if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 86_400) {
       throw new RevocableError(
         'ERR_CONFIG_INVALID',
         'lifetimeSec must be a whole number of seconds from 1 to 86400.',
+      );
+    }
+    if (lifetime > options.keys.maxTokenLifetimeSec) {
+      throw new RevocableError(
+        'ERR_CONFIG_INVALID',
+        `lifetimeSec (${lifetime}) is longer than the key ring's maxTokenLifetimeSec (${options.keys.maxTokenLifetimeSec}): a retired key would stop verifying before its last token expires. Open the ring with a maxTokenLifetimeSec at least as long.`,
       );
     }
     if (typeof options.issuer !== 'string' || options.issuer.length === 0) {

@@ -25,7 +25,10 @@ export interface KeyRingOptions {
   readonly store?: KeyStore;
   /** Algorithm of generated keys. Default `EdDSA` (Ed25519). */
   readonly alg?: Algorithm;
-  /** Longest access-token lifetime signed by this ring, in seconds: how long a retired key verifies. Default 600. */
+  /**
+   * Longest access-token lifetime signed by this ring, in seconds: how long a retired key verifies.
+   * An {@link AccessTokenIssuer} on this ring refuses a longer `lifetimeSec`. Default 600.
+   */
   readonly maxTokenLifetimeSec?: number;
   /** Extra seconds a retired key keeps verifying, to cover clock skew. Default 60. */
   readonly graceSec?: number;
@@ -104,6 +107,7 @@ function generate(alg: Algorithm, rsaBits: number): KeyObject {
 export class KeyRing implements KeyResolver {
   readonly #store: KeyStore;
   readonly #alg: Algorithm;
+  readonly #maxTokenLifetimeSec: number;
   readonly #retireForMs: number;
   readonly #rsaBits: number;
   readonly #clock: () => number;
@@ -113,7 +117,8 @@ export class KeyRing implements KeyResolver {
   private constructor(options: KeyRingOptions) {
     this.#store = options.store ?? new MemoryKeyStore();
     this.#alg = options.alg ?? 'EdDSA';
-    this.#retireForMs = ((options.maxTokenLifetimeSec ?? 600) + (options.graceSec ?? 60)) * 1000;
+    this.#maxTokenLifetimeSec = options.maxTokenLifetimeSec ?? 600;
+    this.#retireForMs = (this.#maxTokenLifetimeSec + (options.graceSec ?? 60)) * 1000;
     this.#rsaBits = options.rsaBits ?? 2048;
     this.#clock = options.clock ?? Date.now;
   }
@@ -133,11 +138,41 @@ export class KeyRing implements KeyResolver {
     ) {
       throw new RevocableError('ERR_KEY_INVALID', `rsaBits must be at least ${MIN_RSA_BITS}.`);
     }
+    const { maxTokenLifetimeSec, graceSec } = options;
+    if (
+      maxTokenLifetimeSec !== undefined &&
+      !(Number.isFinite(maxTokenLifetimeSec) && maxTokenLifetimeSec > 0)
+    ) {
+      throw new RevocableError(
+        'ERR_CONFIG_INVALID',
+        'maxTokenLifetimeSec must be a positive number of seconds.',
+      );
+    }
+    if (graceSec !== undefined && !(Number.isFinite(graceSec) && graceSec >= 0)) {
+      throw new RevocableError(
+        'ERR_CONFIG_INVALID',
+        'graceSec must be zero or a positive number of seconds.',
+      );
+    }
     const ring = new KeyRing(options);
     await ring.reload();
     if (ring.#inState('active').length === 0) await ring.#add(generate(ring.#alg, ring.#rsaBits), 'active');
     if (ring.#inState('next').length === 0) await ring.#add(generate(ring.#alg, ring.#rsaBits), 'next');
     return ring;
+  }
+
+  /**
+   * The longest access-token lifetime this ring was opened for, in seconds: a retired key keeps
+   * verifying this long (plus `graceSec`) after it stops signing. An issuer's lifetime must not exceed it.
+   *
+   * @example
+   * ```ts
+   * const ring = await KeyRing.open({ maxTokenLifetimeSec: 900 });
+   * new AccessTokenIssuer({ keys: ring, issuer, audience, lifetimeSec: ring.maxTokenLifetimeSec });
+   * ```
+   */
+  get maxTokenLifetimeSec(): number {
+    return this.#maxTokenLifetimeSec;
   }
 
   /** Re-reads the store, for rings shared by several processes. Keys gone from the store die here too. */
