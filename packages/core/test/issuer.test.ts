@@ -88,3 +88,47 @@ describe('issuer lifetime against the key ring', () => {
     });
   }
 });
+
+describe('caller claims that cannot be written as JSON', () => {
+  async function issuer(): Promise<AccessTokenIssuer> {
+    return new AccessTokenIssuer({ keys: await KeyRing.open(), issuer: ISS, audience: AUD });
+  }
+
+  it('refuses a BigInt claim with ERR_CLAIM_INVALID naming it', async () => {
+    const i = await issuer();
+    const err = errorOf(() => i.issue({ sub: 'u', claims: { tenant: 'acme', balance: 10n } }));
+    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ERR_CLAIM_INVALID', claim: 'balance' });
+  });
+
+  it('refuses a BigInt nested inside a claim, naming the top-level claim', async () => {
+    const i = await issuer();
+    const err = errorOf(() => i.issue({ sub: 'u', claims: { org: { ids: [1n] } } }));
+    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ERR_CLAIM_INVALID', claim: 'org' });
+  });
+
+  it('refuses a circular claim with ERR_CLAIM_INVALID naming it', async () => {
+    const i = await issuer();
+    const loop: Record<string, unknown> = { name: 'loop' };
+    loop['self'] = loop;
+    const err = errorOf(() => i.issue({ sub: 'u', claims: { fine: 1, loop } }));
+    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ERR_CLAIM_INVALID', claim: 'loop' });
+  });
+
+  it('refuses a claim whose toJSON throws, keeping the original error as the cause', async () => {
+    const i = await issuer();
+    const bad = {
+      toJSON() {
+        throw new Error('boom');
+      },
+    };
+    const err = errorOf(() => i.issue({ sub: 'u', claims: { bad } }));
+    expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ERR_CLAIM_INVALID', claim: 'bad' });
+    expect((err.cause as Error).message).toBe('boom');
+  });
+
+  it('still issues once the offending claim is gone (nothing half-written)', async () => {
+    const i = await issuer();
+    expect(() => i.issue({ sub: 'u', claims: { balance: 10n } })).toThrow(RevocableError);
+    expect(i.issue({ sub: 'u', claims: { balance: '10' } }).claims['balance']).toBe('10');
+  });
+});

@@ -24,6 +24,33 @@ export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set([
   'act',
 ]);
 
+/**
+ * The JSON text of the claims. A value JSON cannot hold (a BigInt, a cycle, a throwing `toJSON`) is
+ * refused with `ERR_CLAIM_INVALID` naming the top-level claim that holds it; the claims are only walked
+ * one by one on that failure, so a good request is serialized once.
+ */
+function claimsJson(claims: AccessTokenClaims): string {
+  try {
+    return JSON.stringify(claims);
+  } catch (cause) {
+    for (const [name, value] of Object.entries(claims)) {
+      try {
+        JSON.stringify(value);
+      } catch (inner) {
+        throw new RevocableError(
+          'ERR_CLAIM_INVALID',
+          `The claim "${name}" cannot be written as JSON (a BigInt, a circular reference or a failing toJSON).`,
+          { claim: name },
+          { cause: inner },
+        );
+      }
+    }
+    throw new RevocableError('ERR_CLAIM_INVALID', 'The claims cannot be written as JSON.', undefined, {
+      cause,
+    });
+  }
+}
+
 /** Options of an {@link AccessTokenIssuer}. */
 export interface AccessTokenIssuerOptions {
   readonly keys: KeyRing;
@@ -50,7 +77,10 @@ export interface AccessTokenRequest {
   readonly audience?: string | readonly string[];
   /** Lifetime in seconds, at most the issuer's. */
   readonly lifetimeSec?: number;
-  /** Extra claims; any registered claim name here is refused with `ERR_CLAIM_INVALID`. */
+  /**
+   * Extra claims; any registered claim name here is refused with `ERR_CLAIM_INVALID`, and so is a value
+   * JSON cannot hold (BigInt, circular), naming the claim.
+   */
   readonly claims?: Readonly<Record<string, unknown>>;
 }
 
@@ -158,7 +188,7 @@ export class AccessTokenIssuer {
       ...(request.scope !== undefined && { scope: request.scope }),
     };
     const key = this.#options.keys.signingKey();
-    const input = `${encodeBase64url(JSON.stringify({ alg: key.alg, typ: 'at+jwt', kid: key.kid }))}.${encodeBase64url(JSON.stringify(claims))}`;
+    const input = `${encodeBase64url(JSON.stringify({ alg: key.alg, typ: 'at+jwt', kid: key.kid }))}.${encodeBase64url(claimsJson(claims))}`;
     const token = `${input}.${signWith(key.alg, key.privateKey, input).toString('base64url')}`;
     return { token, claims, expiresIn: claims.exp - Math.floor(iat) };
   }
