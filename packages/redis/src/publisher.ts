@@ -307,6 +307,8 @@ export class RedisFeedPublisher {
     this.#catchUpDue = false;
     this.#heartbeatDue = false;
     try {
+      // Taken before the log is read: every event acknowledged before `at` is at or below `last`.
+      const at = Date.now();
       const last = await this.#log.lastSeq();
       while (this.#cursor < last && !this.#stopped) {
         const events = await this.#log.readAfter(this.#cursor, this.#batchSize);
@@ -314,7 +316,7 @@ export class RedisFeedPublisher {
         if (events.length === 0) this.#cursor = last;
         else await this.#add(events);
       }
-      if (heartbeat && !this.#stopped) await this.#beat(last);
+      if (heartbeat && !this.#stopped) await this.#beat(last, at);
     } catch (err) {
       this.#heartbeatDue ||= heartbeat;
       throw err;
@@ -345,13 +347,13 @@ export class RedisFeedPublisher {
     this.#healthy = true;
   }
 
-  async #beat(lastSeq: number): Promise<void> {
+  async #beat(lastSeq: number, at: number): Promise<void> {
     // `<cursor>-<n>` with n from 1: `-0` stays reserved for the event. If another publisher holds a
     // higher id, let Redis pick the next free one (`<cursor>-*`); if it is past `cursor`, its own
     // heartbeats serve.
     this.#beatN = this.#beatSeq === this.#cursor ? this.#beatN + 1 : 1;
     this.#beatSeq = this.#cursor;
-    const fields = heartbeatFields(lastSeq, Date.now());
+    const fields = heartbeatFields(lastSeq, at);
     const add = (id: string) =>
       this.#redis.call('XADD', this.#key, 'MAXLEN', '~', this.#maxLength, id, ...fields);
     try {

@@ -19,6 +19,12 @@ const STUCK_GRACE_MS = 5000;
 /**
  * One `follow`: a loop of blocking `XREAD`s on a dedicated connection from the last entry id seen,
  * plus a timer that polls the fallback source while Redis is silent and restarts a stuck connection.
+ *
+ * Freshness is the follower's to judge, from heartbeats: besides the publisher's own, this reader says
+ * "the source was at `seq` as of `at`" when it knows it: after a read that reached the end of the stream
+ * (fewer entries than `COUNT`), as of the newest event's `recordedAt` (the log's clock, so the old end of
+ * a stream whose publisher has died does not pass for news); after a fallback read that returned
+ * everything, as of the moment that read started.
  */
 export class StreamReader {
   readonly #setup: StreamReaderSetup;
@@ -30,6 +36,8 @@ export class StreamReader {
   #timer: NodeJS.Timeout | undefined;
   #lastId: string | undefined;
   #delivered = 0;
+  /** `recordedAt` of the newest event delivered from the stream and not yet followed by the stream's end. */
+  #unconfirmedAt: number | undefined;
   #lastNews = 0;
   #readingSince: number | undefined;
   #polling = false;
@@ -85,6 +93,7 @@ export class StreamReader {
         const entries = decodeRead(reply, this.#setup.key);
         await this.#checkHole(conn, from, entries);
         this.#deliver(entries);
+        if (entries.length < this.#batchSize) this.#reachedEnd();
         backoff = 0;
       } catch (err) {
         this.#readingSince = undefined;
@@ -126,9 +135,23 @@ export class StreamReader {
       const { message } = entry;
       if (message === undefined) continue;
       this.#lastNews = Date.now();
-      if (message.type === 'event') this.#setup.counters.events++;
-      else this.#setup.counters.heartbeats++;
+      if (message.type === 'event') {
+        this.#setup.counters.events++;
+        if (message.event.seq > this.#delivered) this.#unconfirmedAt = message.event.recordedAt;
+      } else {
+        this.#setup.counters.heartbeats++;
+      }
       this.#emit(message);
+    }
+  }
+
+  /** The stream held nothing after what was just delivered: the source is at `delivered`. */
+  #reachedEnd(): void {
+    const at = this.#unconfirmedAt;
+    if (at === undefined || this.#stopped) return;
+    this.#unconfirmedAt = undefined;
+    if (typeof at === 'number' && Number.isFinite(at)) {
+      this.#emit({ type: 'heartbeat', seq: this.#delivered, at });
     }
   }
 
@@ -168,14 +191,16 @@ export class StreamReader {
   async #poll(): Promise<void> {
     this.#setup.counters.fallbackPolls++;
     try {
+      let startedAt: number;
       for (;;) {
+        startedAt = Date.now();
         const events = await this.#setup.options.fallback.readAfter(this.#delivered, this.#batchSize);
         if (this.#stopped) return;
         for (const event of events) this.#emit({ type: 'event', event });
         if (events.length < this.#batchSize) break;
       }
-      // Everything up to `delivered` was read just now: the replica is complete as of this moment.
-      this.#emit({ type: 'heartbeat', seq: this.#delivered, at: Date.now() });
+      // That last read returned everything after `delivered`: complete as of the moment it started.
+      this.#emit({ type: 'heartbeat', seq: this.#delivered, at: startedAt });
       this.#advance(`${this.#delivered}-0`);
     } catch (err) {
       if (this.#stopped) return;

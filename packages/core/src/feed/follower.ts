@@ -9,12 +9,27 @@ export interface ReplicaFollowerOptions {
   readonly onError?: (error: unknown) => void;
   /** Events read per catch-up request. Default 1,000. */
   readonly batchSize?: number;
+  /**
+   * The clock that bounds a heartbeat's time (a source whose clock runs ahead never makes the replica
+   * fresh "in the future") and dates a complete catch-up read. Give it the replica's clock. Default `Date.now`.
+   */
+  readonly clock?: () => number;
 }
 
 /**
  * Keeps a {@link Replica} in step with a {@link FeedSource}: bootstraps from a snapshot, applies events
  * in `seq` order, answers a gap (an event or heartbeat ahead of the replica) with a catch-up read, and
- * ignores duplicates. The replica is marked fresh only when it is known to be complete.
+ * ignores duplicates.
+ *
+ * The replica is marked fresh only as of a moment it is known to have been complete, judged by the
+ * source's position, never by a message's arrival (a replica back from a cut-off reads old events first):
+ * - a heartbeat `{ seq, at }` once the replica has applied up to `seq`: fresh as of `at` (the source's
+ *   clock), bounded by now;
+ * - a catch-up read that returned everything after `lastSeq` (fewer events than `batchSize`): fresh as of
+ *   the moment that read started.
+ *
+ * An event applied live does not by itself make a stale replica fresh; a source that knows it has
+ * delivered everything it holds says so with a heartbeat (the Redis source does at the end of its stream).
  *
  * @example
  * ```ts
@@ -29,6 +44,7 @@ export class ReplicaFollower {
   readonly #source: FeedSource;
   readonly #onError: (error: unknown) => void;
   readonly #batchSize: number;
+  readonly #clock: () => number;
   #stopFollowing: Unsubscribe | undefined;
   #catchingUp: Promise<void> | undefined;
   #again = false;
@@ -40,6 +56,7 @@ export class ReplicaFollower {
     this.#source = source;
     this.#onError = options.onError ?? (() => {});
     this.#batchSize = options.batchSize ?? 1000;
+    this.#clock = options.clock ?? Date.now;
   }
 
   /** Loads a snapshot, then follows the feed. Resolves once the replica is bootstrapped. */
@@ -91,23 +108,31 @@ export class ReplicaFollower {
   }
 
   async #drain(): Promise<void> {
+    // When the last read that came back short (everything after lastSeq) was started.
+    let completeAt: number | undefined;
     do {
       this.#again = false;
+      completeAt = undefined;
       if (this.#reload) {
         const snapshot = await this.#source.snapshot();
         this.#reload = false;
         if (snapshot.seq >= this.#replica.lastSeq && !this.#stopped) this.#replica.load(snapshot);
       }
       for (;;) {
+        const startedAt = this.#clock();
         const events: RevocationEvent[] = await this.#source.readAfter(
           this.#replica.lastSeq,
           this.#batchSize,
         );
         for (const event of events) this.#replica.apply(event);
-        if (events.length < this.#batchSize || this.#reload) break;
+        if (this.#reload) break;
+        if (events.length < this.#batchSize) {
+          completeAt = startedAt;
+          break;
+        }
       }
     } while ((this.#again || this.#reload) && !this.#stopped);
-    this.#replica.markFresh();
+    if (completeAt !== undefined && !this.#stopped) this.#replica.markFresh(completeAt);
   }
 
   #receive(message: FeedMessage): void {
@@ -118,11 +143,11 @@ export class ReplicaFollower {
       if (seq <= last) return;
       if (seq === last + 1 && this.#catchingUp === undefined) {
         this.#replica.apply(message.event);
-        this.#replica.markFresh();
         return;
       }
-    } else if (message.seq <= last && this.#catchingUp === undefined) {
-      this.#replica.markFresh();
+    } else if (message.seq <= last) {
+      // Everything the source held at `at` is applied. A clock ahead of ours counts as now.
+      if (Number.isFinite(message.at)) this.#replica.markFresh(Math.min(message.at, this.#clock()));
       return;
     }
     this.catchUp().catch(this.#onError);

@@ -10,7 +10,8 @@ export interface LogFeedSourceOptions {
 
 /**
  * The in-process feed: a replica in the same process as the {@link RevocationLog} (the embedded
- * service, tests). Events arrive through the log's `subscribe`; heartbeats report the log's `lastSeq`.
+ * service, tests). Events arrive through the log's `subscribe`; heartbeats report the log's `lastSeq`
+ * and the time just before it was read (a heartbeat is what keeps a replica fresh).
  *
  * @example
  * ```ts
@@ -42,8 +43,10 @@ export class LogFeedSource implements FeedSource {
   ): Unsubscribe {
     const unsubscribe = this.#log.subscribe((event) => onMessage({ type: 'event', event }));
     const beat = () => {
+      // The time is taken first: every event acknowledged before it is at or below the seq read next.
+      const at = Date.now();
       this.#log.lastSeq().then(
-        (seq) => onMessage({ type: 'heartbeat', seq, at: Date.now() }),
+        (seq) => onMessage({ type: 'heartbeat', seq, at }),
         (error: unknown) => onError?.(error),
       );
     };

@@ -2,8 +2,10 @@ import type { RevocationSnapshot, Unsubscribe } from '../revocation/log.js';
 import type { RevocationEvent } from '../revocation/rules.js';
 
 /**
- * One message on a feed: an event of the log, or a heartbeat saying the source is alive and at `seq`.
- * `at` is the source's clock in epoch ms (informational; freshness is judged on the receiver's clock).
+ * One message on a feed: an event of the log, or a heartbeat saying the log was at `seq` as of `at`
+ * (epoch ms, the source's clock): every event acknowledged before `at` has a `seq` at or below `seq`.
+ * A replica that has applied up to `seq` is fresh as of `at` (bounded by its own clock); see
+ * `ReplicaFollower`. A heartbeat read from a backlog is old news, and counts as such.
  */
 export type FeedMessage =
   | { readonly type: 'event'; readonly event: RevocationEvent }
@@ -17,8 +19,9 @@ export type FeedMessage =
  * - `snapshot()` and `readAfter()` behave as on {@link RevocationLog}.
  * - `follow(afterSeq, onMessage)` delivers live messages for events after `afterSeq` (it may also
  *   deliver older or repeated ones: the follower ignores them) and a heartbeat at least every few
- *   seconds; it reconnects by itself after a failure, reporting it through `onError`, and resumes
- *   after the last `seq` it delivered. The returned function stops it.
+ *   seconds, its `at` taken before its `seq` was read; it reconnects by itself after a failure,
+ *   reporting it through `onError`, and resumes after the last `seq` it delivered. The returned
+ *   function stops it.
  */
 export interface FeedSource {
   snapshot(): Promise<RevocationSnapshot>;
