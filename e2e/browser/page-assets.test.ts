@@ -1,6 +1,11 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { pageRoutes } from '../../packages/server/src/routes/pages.js';
+import { ensureClientBuilt, ROOT } from './support/browser.js';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'";
 
@@ -11,7 +16,8 @@ describe('the page assets', () => {
     const missing = await app.inject({ method: 'GET', url: '/assets/client/index.js' });
     expect(missing.statusCode).toBe(503);
     expect(missing.headers['content-type']).toBe('text/plain; charset=utf-8');
-    expect(missing.body).toContain('Run `npm run build`');
+    expect(missing.body).toContain('run `npm run build`');
+    expect(missing.body).toContain('install @revocable/client');
     expect(missing.headers['content-security-policy']).toBe(CSP);
     expect((await app.inject({ method: 'GET', url: '/assets/client/other.js' })).statusCode).toBe(404);
     await app.close();
@@ -45,6 +51,53 @@ describe('the page assets', () => {
     ]) {
       expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(404);
     }
+    await app.close();
+  });
+
+  it('finds the client through module resolution when it is not a sibling of the server (a global npm install)', async () => {
+    // `npm install -g @revocable/server` nests its dependencies: lib/node_modules/@revocable/server/node_modules/@revocable/client.
+    const prefix = mkdtempSync(join(tmpdir(), 'revocable-install-'));
+    try {
+      const server = join(prefix, 'lib', 'node_modules', '@revocable', 'server');
+      const client = join(server, 'node_modules', '@revocable', 'client');
+      mkdirSync(join(server, 'src', 'routes'), { recursive: true });
+      mkdirSync(join(client, 'dist'), { recursive: true });
+      copyFileSync(join(ROOT, 'packages/server/src/routes/pages.ts'), join(server, 'src/routes/pages.ts'));
+      writeFileSync(
+        join(server, 'package.json'),
+        JSON.stringify({ name: '@revocable/server', type: 'module' }),
+      );
+      writeFileSync(
+        join(client, 'package.json'),
+        JSON.stringify({
+          name: '@revocable/client',
+          type: 'module',
+          exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } },
+        }),
+      );
+      writeFileSync(join(client, 'dist', 'index.js'), 'export const installed = "nested";\n');
+      const installed = (await import(
+        /* @vite-ignore */ pathToFileURL(join(server, 'src/routes/pages.ts')).href
+      )) as typeof import('../../packages/server/src/routes/pages.js');
+
+      const app = Fastify();
+      installed.pageRoutes(app);
+      const response = await app.inject({ method: 'GET', url: '/assets/client/index.js' });
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toBe('export const installed = "nested";\n');
+      await app.close();
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
+  });
+
+  it('finds the client of this monorepo (packages/client/dist)', async () => {
+    await ensureClientBuilt();
+    const app = Fastify();
+    pageRoutes(app);
+    const response = await app.inject({ method: 'GET', url: '/assets/client/index.js' });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe(readFileSync(join(ROOT, 'packages/client/dist/index.js'), 'utf8'));
     await app.close();
   });
 });

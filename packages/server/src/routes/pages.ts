@@ -1,14 +1,39 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 const PUBLIC = new URL('../../public/', import.meta.url);
+/** The workspace layout (`packages/server`, `packages/client`): the last resort when resolution finds nothing. */
+const WORKSPACE_CLIENT_DIST = new URL('../../../client/dist/', import.meta.url);
+
 /**
- * The compiled browser SDK. `src/routes` and `dist/routes` sit at the same depth, and in both the
- * monorepo (`packages/server`, `packages/client`) and an install (`node_modules/@revocable/server`,
- * `node_modules/@revocable/client`) the client is a sibling of the server.
+ * Where the compiled browser SDK is, found the way Node finds `@revocable/client` from this module:
+ * `import.meta.resolve` (Node), else the `node_modules` folders `require` would search (vitest has no
+ * `import.meta.resolve`), else the workspace layout. The client's entry is `dist/index.js`, or
+ * `src/index.ts` under the `source` condition: `../dist/` from either is the compiled folder.
+ *
+ * @example
+ * ```ts
+ * locateClientDist(); // e.g. file:///usr/lib/node_modules/@revocable/server/node_modules/@revocable/client/dist/
+ * ```
  */
-const CLIENT_DIST = new URL('../../../client/dist/', import.meta.url);
+export function locateClientDist(): URL {
+  try {
+    const entry = import.meta.resolve?.('@revocable/client');
+    if (entry?.startsWith('file:')) return new URL('../dist/', entry);
+  } catch {
+    // Not resolvable here (for example its dist is not built yet): look for the package folder itself.
+  }
+  const search = createRequire(import.meta.url).resolve.paths('@revocable/client') ?? [];
+  for (const folder of search) {
+    const root = join(folder, '@revocable', 'client');
+    if (existsSync(join(root, 'package.json'))) return pathToFileURL(join(root, 'dist', sep));
+  }
+  return WORKSPACE_CLIENT_DIST;
+}
 
 const HTML = 'text/html; charset=utf-8';
 const JS = 'text/javascript; charset=utf-8';
@@ -41,8 +66,9 @@ function secured(reply: FastifyReply, type: string): FastifyReply {
 
 /**
  * The demo and console pages: static files, no build step, a strict Content-Security-Policy. The
- * pages import `@revocable/client` as ES modules from `/assets/client/` (its compiled `dist`, which
- * `npm run build` — and so `npm start` — produces); without it they answer 503 saying so.
+ * pages import `@revocable/client` as ES modules from `/assets/client/`: its compiled `dist`, found by
+ * {@link locateClientDist} (in this monorepo `npm run build`, and so `npm start`, produces it);
+ * without it they answer 503 saying so.
  *
  * @example
  * ```ts
@@ -50,7 +76,7 @@ function secured(reply: FastifyReply, type: string): FastifyReply {
  * ```
  */
 export function pageRoutes(app: FastifyInstance, options: { clientDist?: URL } = {}): void {
-  const clientDist = options.clientDist ?? CLIENT_DIST;
+  const clientDist = options.clientDist ?? locateClientDist();
   for (const [path, page] of Object.entries(PAGES)) {
     app.get(path, { schema: { hide: true } }, async (_request, reply) => {
       const body = await readFile(fileURLToPath(new URL(page.file, PUBLIC)), 'utf8');
@@ -75,8 +101,9 @@ export function pageRoutes(app: FastifyInstance, options: { clientDist?: URL } =
         return secured(reply.status(503), 'text/plain; charset=utf-8')
           .header('Cache-Control', 'no-store')
           .send(
-            'The browser client (@revocable/client) is not built. Run `npm run build` ' +
-              '(it compiles packages/client to packages/client/dist), then reload this page.\n',
+            'The browser client (@revocable/client) is not built or not installed. In the Revocable ' +
+              'repository, run `npm run build` (it compiles packages/client to packages/client/dist); ' +
+              'elsewhere, install @revocable/client next to @revocable/server. Then reload this page.\n',
           );
       }
       return secured(reply, file.endsWith('.map') ? 'application/json; charset=utf-8' : JS)
