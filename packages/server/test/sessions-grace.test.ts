@@ -29,6 +29,64 @@ describe('refresh grace window, trusted-backend sessions, the SSE feed, shutdown
     expect((await http.get('/api/me', third.body.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
   });
 
+  it('gives one sibling per spent token: a second replay within the window revokes the session', async () => {
+    const login = await http.registerAndLogin('grace-twice');
+    const second = await http.post('/auth/refresh', { refresh_token: login.refresh_token });
+    const sibling = await http.post('/auth/refresh', { refresh_token: login.refresh_token });
+    expect(sibling.status).toBe(200);
+    const again = await http.post('/auth/refresh', { refresh_token: login.refresh_token });
+    expect(again.status).toBe(401);
+    expect(again.body.error).toBe('ERR_REFRESH_TOKEN_REUSED');
+    for (const tokens of [second.body, sibling.body]) {
+      expect((await http.get('/api/me', tokens.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
+    }
+  });
+
+  it('with the default window, 100 concurrent refreshes of one token: one rotation, one sibling at most, the rest refused and the session revoked', async () => {
+    const login = await http.registerAndLogin('grace-hundred');
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => http.post('/auth/refresh', { refresh_token: login.refresh_token })),
+    );
+    const ok = answers.filter((a) => a.status === 200);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    expect(ok.length).toBeLessThanOrEqual(2);
+    // The first reuse ends the session; later ones find it ended (invalid). None gets a token.
+    const refused = answers.filter((a) => a.status === 401);
+    expect(refused.length).toBe(100 - ok.length);
+    expect(refused.some((a) => a.body.error === 'ERR_REFRESH_TOKEN_REUSED')).toBe(true);
+    expect(
+      refused.every((a) => ['ERR_REFRESH_TOKEN_REUSED', 'ERR_REFRESH_TOKEN_INVALID'].includes(a.body.error)),
+    ).toBe(true);
+    for (const answer of ok) {
+      expect((await http.get('/api/me', answer.body.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
+    }
+  });
+
+  it('treats the unused branch of a fork as reuse once the other branch rotated and the window passed', async () => {
+    const short = await startService('memory', ['--refresh-grace', '1']);
+    try {
+      const client = new Http(short.url);
+      const login = await client.registerAndLogin('fork-user');
+      const a = await client.post('/auth/refresh', { refresh_token: login.refresh_token });
+      const b = await client.post('/auth/refresh', { refresh_token: login.refresh_token });
+      expect(b.status).toBe(200);
+      const a2 = await client.post('/auth/refresh', { refresh_token: a.body.refresh_token });
+      expect(a2.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const late = await client.post('/auth/refresh', { refresh_token: b.body.refresh_token });
+      expect(late.body.error).toBe('ERR_REFRESH_TOKEN_REUSED');
+      expect((await client.get('/api/me', a2.body.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
+      // A plain replay after the window is reuse too.
+      const other = await client.login('fork-user');
+      await client.post('/auth/refresh', { refresh_token: other.refresh_token });
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const replay = await client.post('/auth/refresh', { refresh_token: other.refresh_token });
+      expect(replay.body.error).toBe('ERR_REFRESH_TOKEN_REUSED');
+    } finally {
+      await short.close();
+    }
+  });
+
   it('mints sessions for a trusted backend with its claims, and they revoke like any other', async () => {
     const minted = await http.call('POST', '/admin/sessions', {
       token: ADMIN_TOKEN,

@@ -30,6 +30,8 @@ export type RefreshTokensTable = {
   created_at: Int8;
   expires_at: Int8;
   consumed_at: NullableInt8;
+  /** For a grace-window sibling, the hash of the spent token it answered (unique: one sibling each). */
+  sibling_of: string | null;
 };
 
 /** The tables of the session store, by their logical (unprefixed) names. */
@@ -43,7 +45,8 @@ const HISTORY_TABLE = 'session_store_migrations';
 /**
  * The session store's tables and schema, step by step. Version 1: `sessions` (index on `sub,
  * created_at` for listing and ending a user's sessions) and `refresh_tokens` (indexes on `session_id`
- * and `expires_at` for purging). No foreign key: SQLite enforces none unless asked per connection, and
+ * and `expires_at` for purging). Version 2: `refresh_tokens.sibling_of`, unique, so a spent token gets
+ * at most one grace-window sibling. No foreign key: SQLite enforces none unless asked per connection, and
  * `purgeExpired` deletes a session's tokens itself.
  *
  * @example
@@ -100,6 +103,19 @@ export const SESSION_STORE_SCHEMA: StoreSchema = {
           .createIndex(`${tablePrefix}refresh_tokens_expires_at`)
           .on('refresh_tokens')
           .column('expires_at')
+          .execute();
+      },
+    },
+    {
+      version: 2,
+      name: 'one grace-window sibling per spent refresh token',
+      async up(db, { tablePrefix }) {
+        await db.schema.alterTable('refresh_tokens').addColumn('sibling_of', 'text').execute();
+        await db.schema
+          .createIndex(`${tablePrefix}refresh_tokens_sibling_of`)
+          .on('refresh_tokens')
+          .column('sibling_of')
+          .unique()
           .execute();
       },
     },
@@ -187,7 +203,7 @@ export function tokenFromRow(row: Selectable<RefreshTokensTable>): RefreshTokenR
  * await db.insertInto('refresh_tokens').values(tokenToRow(firstToken)).execute();
  * ```
  */
-export function tokenToRow(token: RefreshTokenRecord) {
+export function tokenToRow(token: RefreshTokenRecord, siblingOf: string | null = null) {
   return {
     hash: token.hash,
     session_id: token.sessionId,
@@ -195,5 +211,6 @@ export function tokenToRow(token: RefreshTokenRecord) {
     created_at: token.createdAt,
     expires_at: token.expiresAt,
     consumed_at: token.consumedAt,
+    sibling_of: siblingOf,
   };
 }

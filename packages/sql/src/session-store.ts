@@ -64,7 +64,8 @@ function overBefore(cutoff: number) {
  *   nothing, and that caller re-reads the committed token and answers `reused`. A session ended
  *   between the read and the update rolls everything back and answers `invalid`.
  * - `endSession`, `endSessionsOf` are single conditional updates (`WHERE ended_at IS NULL`), so only
- *   one caller ends a session. `addSibling` locks the session row while it reads its generation.
+ *   one caller ends a session. `addSibling` locks the session row while it reads its generation, and
+ *   a unique index on `sibling_of` lets one sibling per spent token in.
  * - Claims are stored as JSON text; times as `bigint` epoch ms, returned as JS numbers.
  * - Storage failures reject with `ERR_LOG_UNAVAILABLE`, the driver's error as `cause`.
  *
@@ -147,7 +148,7 @@ export class SqlSessionStore implements SessionStore {
     });
   }
 
-  async addSibling(sessionId: string, token: NextToken): Promise<boolean> {
+  async addSibling(sessionId: string, spentHash: string, token: NextToken): Promise<boolean> {
     return this.#tables.write(async (trx) => {
       // A no-op update rather than SELECT … FOR UPDATE (which SQLite lacks): it takes the session's row
       // lock on PostgreSQL, so the session cannot end between this read and the insert.
@@ -159,11 +160,15 @@ export class SqlSessionStore implements SessionStore {
         .returning('refresh_generation')
         .executeTakeFirst();
       if (session === undefined) return false;
-      await trx
+      // The unique index on sibling_of decides which of concurrent callers stores the one sibling.
+      const inserted = await trx
         .insertInto('refresh_tokens')
-        .values(tokenToRow({ ...token, sessionId, generation: Number(session.refresh_generation) }))
-        .execute();
-      return true;
+        .values(
+          tokenToRow({ ...token, sessionId, generation: Number(session.refresh_generation) }, spentHash),
+        )
+        .onConflict((conflict) => conflict.column('sibling_of').doNothing())
+        .executeTakeFirst();
+      return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1;
     });
   }
 
@@ -251,6 +256,14 @@ export class SqlSessionStore implements SessionStore {
       .executeTakeFirst();
     if (updated === undefined) throw new SessionEndedMeanwhile();
     const rotated = sessionFromRow(updated);
+    // The branch not taken (an unused sibling, a fork) is spent now: using it later is reuse.
+    await trx
+      .updateTable('refresh_tokens')
+      .set({ consumed_at: touch.now })
+      .where('session_id', '=', session.id)
+      .where('consumed_at', 'is', null)
+      .where('generation', '<=', found!.token.generation)
+      .execute();
     await trx
       .insertInto('refresh_tokens')
       .values(tokenToRow({ ...next, sessionId: rotated.id, generation: rotated.refreshGeneration }))

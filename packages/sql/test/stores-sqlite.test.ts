@@ -138,7 +138,7 @@ describe('openSqlStorage on SQLite', () => {
     opened.push(database);
     const history = database.kysely.withTables<Record<string, { version: number }>>();
     for (const [table, versions] of [
-      ['session_store_migrations', [1]],
+      ['session_store_migrations', [1, 2]],
       ['user_store_migrations', [1, 2]],
       ['key_store_migrations', [1]],
     ] as const) {

@@ -16,10 +16,14 @@ function isLive(session: SessionRecord, now: number): boolean {
 export class MemorySessionStore implements SessionStore {
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #tokens = new Map<string, RefreshTokenRecord>();
+  /** The hashes of each session's tokens. */
+  readonly #hashesOf = new Map<string, Set<string>>();
+  /** Spent tokens that have had their one grace-window sibling. */
+  readonly #siblingOf = new Set<string>();
 
   async createSession(session: SessionRecord, firstToken: RefreshTokenRecord): Promise<void> {
     this.#sessions.set(session.id, { ...session });
-    this.#tokens.set(firstToken.hash, { ...firstToken });
+    this.#store({ ...firstToken });
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
@@ -56,6 +60,11 @@ export class MemorySessionStore implements SessionStore {
     if (touch.clientId !== undefined && touch.clientId !== session.clientId) return { status: 'invalid' };
     if (token.consumedAt !== null) return { status: 'reused', token: { ...token }, session: { ...session } };
     this.#tokens.set(hash, { ...token, consumedAt: touch.now });
+    for (const other of this.#hashesOf.get(session.id) ?? []) {
+      const record = this.#tokens.get(other)!;
+      if (record.consumedAt === null && record.generation <= token.generation)
+        this.#tokens.set(other, { ...record, consumedAt: touch.now });
+    }
     const updated: SessionRecord = {
       ...session,
       refreshGeneration: session.refreshGeneration + 1,
@@ -65,17 +74,19 @@ export class MemorySessionStore implements SessionStore {
       ip: touch.ip,
     };
     this.#sessions.set(session.id, updated);
-    this.#tokens.set(next.hash, { ...next, sessionId: session.id, generation: updated.refreshGeneration });
+    this.#store({ ...next, sessionId: session.id, generation: updated.refreshGeneration });
     return { status: 'rotated', session: { ...updated } };
   }
 
   async addSibling(
     sessionId: string,
+    spentHash: string,
     token: Omit<RefreshTokenRecord, 'generation' | 'sessionId'>,
   ): Promise<boolean> {
     const session = this.#sessions.get(sessionId);
-    if (!session || session.endedAt !== null) return false;
-    this.#tokens.set(token.hash, { ...token, sessionId, generation: session.refreshGeneration });
+    if (!session || session.endedAt !== null || this.#siblingOf.has(spentHash)) return false;
+    this.#siblingOf.add(spentHash);
+    this.#store({ ...token, sessionId, generation: session.refreshGeneration });
     return true;
   }
 
@@ -101,7 +112,7 @@ export class MemorySessionStore implements SessionStore {
     let removed = 0;
     for (const [hash, token] of this.#tokens) {
       if (token.expiresAt <= now) {
-        this.#tokens.delete(hash);
+        this.#forget(hash, token.sessionId);
         removed++;
       }
     }
@@ -109,10 +120,24 @@ export class MemorySessionStore implements SessionStore {
       const over = s.endedAt ?? Math.min(s.idleExpiresAt, s.absoluteExpiresAt);
       if (over < now - retainMs) {
         this.#sessions.delete(id);
-        for (const [hash, token] of this.#tokens) if (token.sessionId === id) this.#tokens.delete(hash);
+        for (const hash of this.#hashesOf.get(id) ?? []) this.#forget(hash, id);
+        this.#hashesOf.delete(id);
         removed++;
       }
     }
     return removed;
+  }
+
+  #store(token: RefreshTokenRecord): void {
+    this.#tokens.set(token.hash, token);
+    let hashes = this.#hashesOf.get(token.sessionId);
+    if (!hashes) this.#hashesOf.set(token.sessionId, (hashes = new Set()));
+    hashes.add(token.hash);
+  }
+
+  #forget(hash: string, sessionId: string): void {
+    this.#tokens.delete(hash);
+    this.#siblingOf.delete(hash);
+    this.#hashesOf.get(sessionId)?.delete(hash);
   }
 }

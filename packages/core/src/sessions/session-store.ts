@@ -33,8 +33,14 @@ export interface SessionTouch {
  *   `refreshGeneration`, `lastSeenAt`, `idleExpiresAt`, `device`, `ip` are updated in the same
  *   transaction); every other gets `reused`. A token that is expired, unknown, or whose session has
  *   ended or passed its idle or absolute expiry gives `invalid` and changes nothing.
- * - `addSibling` stores another token of the session's current generation (the grace-window answer to
- *   a racing refresh); it returns `false` and stores nothing if the session has ended.
+ * - Rotating a token also spends (`consumedAt` = `touch.now`) every other unspent token of the session
+ *   of the same or an older generation — an unused grace-window sibling, the other branch of a fork —
+ *   so the branch not taken counts as reuse once the grace window is over.
+ * - `addSibling(sessionId, spentHash, token)` stores another token of the session's current generation
+ *   as the one sibling of the spent token `spentHash` (the grace-window answer to a racing refresh),
+ *   atomically: of any number of calls for the same `spentHash`, at most one stores its token and
+ *   answers `true`. It answers `false` and stores nothing if the session has ended or `spentHash`
+ *   already has a sibling.
  * - `endSession` sets `endedAt`/`endReason` once; it returns `true` only for the call that ended it.
  *   Ending a session makes its refresh tokens unusable (`rotate` answers `invalid`).
  * - `endSessionsOf(sub, …, exceptId)` ends every live session of the user but one, returning the ids it ended.
@@ -64,6 +70,7 @@ export interface SessionStore {
   ): Promise<RefreshOutcome>;
   addSibling(
     sessionId: string,
+    spentHash: string,
     token: Omit<RefreshTokenRecord, 'generation' | 'sessionId'>,
   ): Promise<boolean>;
   endSession(id: string, at: number, reason: string): Promise<boolean>;

@@ -84,7 +84,7 @@ export function describeSessionStoreContract(name: string, open: () => Promise<S
       expect(await store.rotate('nope', next('x'), touch())).toEqual({ status: 'invalid' });
       expect(await store.endSession('nope', T0, 'logout')).toBe(false);
       expect(await store.endSessionsOf('nobody', T0, 'logout_all')).toEqual([]);
-      expect(await store.addSibling('nope', next('y'))).toBe(false);
+      expect(await store.addSibling('nope', 'spent', next('y'))).toBe(false);
     });
 
     it('rotates: spends the token, stores the next one a generation later, and touches the session', async () => {
@@ -179,15 +179,43 @@ export function describeSessionStoreContract(name: string, open: () => Promise<S
       const s = session();
       await store.createSession(s, token(s, 'h1'));
       await store.rotate('h1', next('h2'), touch());
-      expect(await store.addSibling(s.id, next('sib'))).toBe(true);
+      expect(await store.addSibling(s.id, 'h1', next('sib'))).toBe(true);
       expect(await store.findRefreshToken('sib')).toMatchObject({
         sessionId: s.id,
         generation: 2,
         consumedAt: null,
       });
+      await store.rotate('h2', next('h3'), touch());
       await store.endSession(s.id, T0 + 5, 'logout');
-      expect(await store.addSibling(s.id, next('sib2'))).toBe(false);
+      expect(await store.addSibling(s.id, 'h2', next('sib2'))).toBe(false);
       expect(await store.findRefreshToken('sib2')).toBeUndefined();
+    });
+
+    it('gives a spent token one sibling at most, even to 20 concurrent callers', async () => {
+      const store = await fresh();
+      const s = session();
+      await store.createSession(s, token(s, 'h1'));
+      await store.rotate('h1', next('h2'), touch());
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.addSibling(s.id, 'h1', next(`sib-${i}`))),
+      );
+      expect(answers.filter(Boolean)).toHaveLength(1);
+      const stored = await Promise.all(answers.map((_, i) => store.findRefreshToken(`sib-${i}`)));
+      expect(stored.filter((t) => t !== undefined)).toHaveLength(1);
+    });
+
+    it('spends the branch not taken when one of two same-generation tokens rotates', async () => {
+      const store = await fresh();
+      const s = session();
+      await store.createSession(s, token(s, 'h1'));
+      await store.rotate('h1', next('a'), touch(T0 + 10));
+      await store.addSibling(s.id, 'h1', next('b'));
+      expect((await store.rotate('b', next('b2'), touch(T0 + 20))).status).toBe('rotated');
+      expect(await store.findRefreshToken('a')).toMatchObject({ consumedAt: T0 + 20 });
+      expect(await store.findRefreshToken('b2')).toMatchObject({ consumedAt: null, generation: 3 });
+      const forked = await store.rotate('a', next('a2'), touch(T0 + 30));
+      expect(forked.status).toBe('reused');
+      expect(await store.findRefreshToken('a2')).toBeUndefined();
     });
 
     it('ends a session once: only the first call answers true', async () => {

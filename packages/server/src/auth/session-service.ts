@@ -126,8 +126,9 @@ export class SessionService {
 
   /**
    * Rotates a refresh token: exactly one of concurrent callers gets the next token. A spent token used
-   * again within the grace window (the immediately previous token only) gets a sibling; any other
-   * reuse revokes the whole session and answers `ERR_REFRESH_TOKEN_REUSED`.
+   * again within the grace window (the immediately previous token only) gets one sibling, once; any
+   * other reuse — a second replay, a replay after the window, the unused branch of a fork used after
+   * the other branch rotated — revokes the whole session and answers `ERR_REFRESH_TOKEN_REUSED`.
    */
   async refresh(refreshToken: unknown, context: ClientContext, clientId?: string): Promise<TokenSet> {
     if (!isRefreshTokenShape(refreshToken)) throw invalidRefresh();
@@ -139,7 +140,8 @@ export class SessionService {
       expiresAt: now + this.#policy.idleMs,
       consumedAt: null,
     };
-    const outcome = await this.#store.rotate(hashRefreshToken(refreshToken), record, {
+    const spentHash = hashRefreshToken(refreshToken);
+    const outcome = await this.#store.rotate(spentHash, record, {
       now,
       idleExpiresAt: now + this.#policy.idleMs,
       device: context.device,
@@ -157,7 +159,7 @@ export class SessionService {
     if (
       withinGrace &&
       token.generation === session.refreshGeneration - 1 &&
-      (await this.#store.addSibling(session.id, record))
+      (await this.#store.addSibling(session.id, spentHash, record))
     ) {
       const access = await this.#accessToken(session);
       await this.#allow(access);
