@@ -32,7 +32,7 @@ export interface BackchannelLogoutOptions {
   readonly algorithms?: readonly Algorithm[];
   /**
    * With `sid` in the logout token: `true` (default) writes a `session` rule for that session only;
-   * `false` writes a `subject` rule (every token of that user issued until now), for OPs whose access
+   * `false` writes a `subject` rule (every token of that user issued until the logout), for OPs whose access
    * tokens carry no `sid` (Auth0's default profile, Entra ID), where a session rule would match nothing.
    */
   readonly preferSession?: boolean;
@@ -130,7 +130,9 @@ async function readBody(request: Request): Promise<string> {
  * An OIDC Back-Channel Logout 1.0 receiver for one OP: validates each `logout_token` completely (see
  * {@link verifyLogoutToken}), refuses a `jti` seen before (a bounded in-memory replay memory, held
  * for each token's acceptance window), and turns it into a `session` rule (`sid`) or a `subject` rule
- * (`sub`) through a {@link Revoker}, with reason `backchannel_logout` and actor `issuer:<iss>`. Every
+ * (`sub`) through a {@link Revoker}, with reason `backchannel_logout` and actor `issuer:<iss>`, whose
+ * cutoff is the logout token's `iat`: tokens the OP issued up to the logout are revoked, a login after
+ * it is not, even when the same logout token is delivered (or replayed) later to another process. Every
  * API process following the log then rejects the tokens of that session or user.
  *
  * The HTTP side is framework-neutral: {@link handleRequest} takes a fetch `Request`;
@@ -294,9 +296,12 @@ export class BackchannelLogoutReceiver {
     const audit = { reason: 'backchannel_logout', actor: `issuer:${claims.iss}`.slice(0, 256) } as const;
     const { iss, sub, sid, jti } = claims;
     const asSession = sid !== undefined && (this.#preferSession || sub === undefined);
+    // The logout happened at `iat` (the OP's clock, the one its access tokens' `iat` use): a replay to
+    // another process (whose jti memory is its own) then writes the same cutoff, not a later one.
+    const cutoff = Math.floor(claims.iat * 1000);
     const written = asSession
-      ? this.#revoker.revokeSession(iss, sid, audit)
-      : this.#revoker.revokeSubject(iss, sub!, audit);
+      ? this.#revoker.revokeSession(iss, sid, audit, cutoff)
+      : this.#revoker.revokeSubject(iss, sub!, audit, cutoff);
     return written.then((event) => ({
       rule: asSession ? 'session' : 'subject',
       iss,

@@ -19,6 +19,7 @@ export interface RevocationAudit {
  * const revoker = new Revoker(log);
  * await revoker.revokeToken(verified.facts, { reason: 'logout', actor: `user:${verified.claims.sub}` });
  * await revoker.revokeSubject(iss, 'user-1', { reason: 'password_change', actor: 'user:user-1' });
+ * await revoker.revokeSession(iss, sid, { reason: 'backchannel_logout', actor: `issuer:${iss}` }, logoutIatMs);
  * ```
  */
 export class Revoker {
@@ -38,14 +39,31 @@ export class Revoker {
     return this.#append({ kind: 'token', tokenId: facts.tokenId, expiresAt: facts.expiresAtMs }, audit);
   }
 
-  /** Revokes every token of a session issued until now. */
-  revokeSession(iss: string, sid: string, audit: RevocationAudit): Promise<RevocationEvent> {
-    return this.#append({ kind: 'session', iss, sid, cutoff: this.#clock() }, audit);
+  /**
+   * Revokes every token of a session issued until now, or until `cutoff` (epoch ms) when the moment of
+   * the logout is known from elsewhere, e.g. a back-channel logout token's `iat`: then a late or replayed
+   * delivery cannot revoke tokens issued after the logout.
+   */
+  revokeSession(
+    iss: string,
+    sid: string,
+    audit: RevocationAudit,
+    cutoff: number = this.#clock(),
+  ): Promise<RevocationEvent> {
+    return this.#append({ kind: 'session', iss, sid, cutoff }, audit);
   }
 
-  /** Revokes every token of a user issued until now: log out everywhere, password change, suspension. */
-  revokeSubject(iss: string, sub: string, audit: RevocationAudit): Promise<RevocationEvent> {
-    return this.#append({ kind: 'subject', iss, sub, cutoff: this.#clock() }, audit);
+  /**
+   * Revokes every token of a user issued until now (or until `cutoff`, epoch ms, as for
+   * {@link Revoker.revokeSession}): log out everywhere, password change, suspension.
+   */
+  revokeSubject(
+    iss: string,
+    sub: string,
+    audit: RevocationAudit,
+    cutoff: number = this.#clock(),
+  ): Promise<RevocationEvent> {
+    return this.#append({ kind: 'subject', iss, sub, cutoff }, audit);
   }
 
   /** Revokes every token signed with `kid`, until `expiresAt` (epoch ms, the key's last token expiry). */

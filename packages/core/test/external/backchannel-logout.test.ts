@@ -274,6 +274,35 @@ describe('replay protection', () => {
   });
 });
 
+describe('the cutoff of the rule', () => {
+  it("is the logout token's iat, so a replay to another process cannot revoke tokens issued after the logout", async () => {
+    // Two API processes share the log but not their replay memory.
+    const log = new MemoryRevocationLog();
+    const revoker = new Revoker(log, clock);
+    const first = new BackchannelLogoutReceiver({ issuer: ISS, keys, clientId: CLIENT, revoker, clock });
+    const second = new BackchannelLogoutReceiver({ issuer: ISS, keys, clientId: CLIENT, revoker, clock });
+    const token = await logoutToken({ sid: undefined });
+    const loggedOutAt = Math.floor(now / 1000) * 1000;
+
+    now += 2000;
+    const delivered = await first.receive(token);
+    expect(delivered.event.rule).toEqual({ kind: 'subject', iss: ISS, sub: 'alice', cutoff: loggedOutAt });
+
+    // The user logs in again; the token is replayed to the other process within its window.
+    now += 60_000;
+    const replayed = await second.receive(token);
+    expect(replayed.event.rule).toEqual({ kind: 'subject', iss: ISS, sub: 'alice', cutoff: loggedOutAt });
+  });
+
+  it('is the iat for a session rule too, in milliseconds', async () => {
+    const { receiver } = receiverWith({ revoker: new Revoker(new MemoryRevocationLog(), clock) });
+    const iat = Math.floor(now / 1000) - 30;
+    now += 1500;
+    const outcome = await receiver.receive(await logoutToken({ iat, exp: iat + 120 }));
+    expect(outcome.event.rule).toEqual({ kind: 'session', iss: ISS, sid: 'session-1', cutoff: iat * 1000 });
+  });
+});
+
 describe('the HTTP surface', () => {
   it('refuses a body that is not a form, without logout_token, or with two of them', async () => {
     const { receiver } = receiverWith();
