@@ -1,5 +1,5 @@
-import { AccessTokenIssuer, KeyRing, RevocableError, Verifier } from '@revocable/core';
-import { describe, expect, it } from 'vitest';
+import { AccessTokenIssuer, KeyRing, REGISTERED_CLAIMS, RevocableError, Verifier } from '@revocable/core';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const ISS = 'https://auth.example';
 const AUD = 'api';
@@ -130,5 +130,121 @@ describe('caller claims that cannot be written as JSON', () => {
     const i = await issuer();
     expect(() => i.issue({ sub: 'u', claims: { balance: 10n } })).toThrow(RevocableError);
     expect(i.issue({ sub: 'u', claims: { balance: '10' } }).claims['balance']).toBe('10');
+  });
+});
+
+/** A clock on a whole second plus 123 ms, as a real clock mostly is. */
+const NOW_MS = Date.UTC(2026, 0, 1, 12, 0, 0) + 123;
+const clock = () => NOW_MS;
+
+/** The payload the token really carries, decoded from its text. */
+function payloadOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+}
+
+describe('issued claims', () => {
+  let ring: KeyRing;
+  const issuerOf = (lifetimeSec?: number) =>
+    new AccessTokenIssuer({
+      keys: ring,
+      issuer: ISS,
+      audience: AUD,
+      clock,
+      ...(lifetimeSec === undefined ? {} : { lifetimeSec }),
+    });
+
+  beforeAll(async () => {
+    ring = await KeyRing.open({ clock, maxTokenLifetimeSec: 86_400 });
+  });
+
+  it('are what the token carries', () => {
+    const { token, claims } = issuerOf().issue({
+      sub: 'u',
+      sid: 's',
+      clientId: 'c',
+      scope: 'read',
+      claims: { tenant: 'acme' },
+    });
+    expect(payloadOf(token)).toEqual(claims);
+    expect(claims).toMatchObject({
+      iss: ISS,
+      sub: 'u',
+      aud: AUD,
+      sid: 's',
+      client_id: 'c',
+      scope: 'read',
+      tenant: 'acme',
+    });
+  });
+
+  for (const name of REGISTERED_CLAIMS) {
+    it(`cannot have "${name}" set by the caller (ERR_CLAIM_INVALID naming it)`, () => {
+      const err = errorOf(() => issuerOf().issue({ sub: 'u', claims: { [name]: 'forged' } }));
+      expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ERR_CLAIM_INVALID', claim: name });
+    });
+  }
+
+  it('keep registered values even when the caller claims object inherits registered names', () => {
+    const sneaky = Object.create({ iss: 'https://evil.example', sub: 'admin', exp: 9e9 }) as Record<
+      string,
+      unknown
+    >;
+    sneaky['tenant'] = 'acme';
+    const { token } = issuerOf().issue({ sub: 'u', claims: sneaky });
+    expect(payloadOf(token)).toMatchObject({ iss: ISS, sub: 'u', tenant: 'acme' });
+    expect(payloadOf(token)['exp']).toBeLessThan(NOW_MS / 1000 + 86_401);
+  });
+
+  it('last 600 s by default: exp is a whole second 600 s after the whole second of iat', () => {
+    const issuer = issuerOf();
+    expect(issuer.maxLifetimeSec).toBe(600);
+    const { claims, expiresIn } = issuer.issue({ sub: 'u' });
+    expect(claims.iat).toBe(NOW_MS / 1000);
+    expect(claims.exp).toBe(Math.floor(NOW_MS / 1000) + 600);
+    expect(Number.isInteger(claims.exp)).toBe(true);
+    expect(expiresIn).toBe(600);
+  });
+
+  it('take the issuer lifetime when one is given', () => {
+    const { claims, expiresIn } = issuerOf(3600).issue({ sub: 'u' });
+    expect(claims.exp - Math.floor(claims.iat)).toBe(3600);
+    expect(expiresIn).toBe(3600);
+  });
+
+  it('take a shorter per-token lifetime, down to 1 s', () => {
+    const issuer = issuerOf();
+    expect(issuer.issue({ sub: 'u', lifetimeSec: 60 }).expiresIn).toBe(60);
+    expect(issuer.issue({ sub: 'u', lifetimeSec: 1 }).claims.exp).toBe(Math.floor(NOW_MS / 1000) + 1);
+  });
+
+  for (const bad of [0, -1, 1.5, 601, Number.NaN, Number.POSITIVE_INFINITY]) {
+    it(`refuse a per-token lifetime of ${bad} s on a 600 s issuer (ERR_CLAIM_INVALID, exp)`, () => {
+      const err = errorOf(() => issuerOf().issue({ sub: 'u', lifetimeSec: bad }));
+      expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ERR_CLAIM_INVALID', claim: 'exp' });
+    });
+  }
+
+  for (const bad of [0, -1, 1.5, 86_401, Number.NaN]) {
+    it(`refuse an issuer lifetime of ${bad} s (ERR_CONFIG_INVALID)`, () => {
+      expect(errorOf(() => issuerOf(bad)).code).toBe('ERR_CONFIG_INVALID');
+    });
+  }
+
+  it('accept an issuer lifetime of 86400 s, the upper bound, on a ring made for it', () => {
+    expect(issuerOf(86_400).maxLifetimeSec).toBe(86_400);
+  });
+
+  it('carry a jti of 16 bytes in canonical base64url (22 characters)', () => {
+    const { jti } = issuerOf().issue({ sub: 'u' }).claims;
+    expect(jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const bytes = Buffer.from(jti!, 'base64url');
+    expect(bytes.length).toBe(16);
+    expect(bytes.toString('base64url')).toBe(jti);
+  });
+
+  it('carry a different jti on every token, even at the same instant', () => {
+    const issuer = issuerOf();
+    const ids = new Set(Array.from({ length: 2000 }, () => issuer.issue({ sub: 'u' }).claims.jti));
+    expect(ids.size).toBe(2000);
   });
 });
