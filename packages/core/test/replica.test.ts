@@ -11,6 +11,7 @@ import {
   type RevocationEvent,
   Revoker,
   type TokenFacts,
+  TokenIdTable,
   Verifier,
 } from '@revocable/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -232,6 +233,43 @@ describe("a revoked token stays revoked through the verifier's clock tolerance a
     expect(w.verifier.verifySync(w.issued.token).claims.sub).toBe('user-1');
     expect((await w.fresh()).verifySync(w.issued.token).claims.sub).toBe('user-1');
     w.follower.stop();
+  });
+});
+
+describe('loading a snapshot', () => {
+  const snapshotOf = (tokens: number, allowed: number) => ({
+    events: [
+      ...Array.from({ length: tokens }, (_, i) =>
+        event(i + 1, { kind: 'token', tokenId: `t${i}`, expiresAt: T0 + 600_000 }),
+      ),
+      ...Array.from({ length: allowed }, (_, i) =>
+        event(tokens + i + 1, { kind: 'allow', tokenId: `a${i}`, expiresAt: T0 + 600_000 }),
+      ),
+    ],
+    seq: tokens + allowed,
+    takenAt: T0,
+  });
+
+  it('sizes the id tables from the snapshot, so a load does not end in the middle of a growth', () => {
+    const replica = freshReplica(() => T0);
+    // 25,077 ids overflow 2^15 slots at 24,577: grown from the default size, the table would still be
+    // moving entries out of the 2^15-slot table into a 2^16-slot one.
+    replica.load(snapshotOf(25_077, 1_000));
+    const presized =
+      new TokenIdTable({ initialCapacity: 25_077 }).byteLength +
+      new TokenIdTable({ initialCapacity: 1_000 }).byteLength;
+    expect(replica.stats()).toMatchObject({ tokens: 25_077, allowed: 1_000, tokenTableBytes: presized });
+    expect(replica.check(facts({ tokenId: 't25076' }))).toBe('token');
+  });
+
+  it('gives the memory back when a later snapshot is smaller', () => {
+    const replica = freshReplica(() => T0);
+    replica.load(snapshotOf(50_000, 0));
+    const big = replica.stats().tokenTableBytes;
+    replica.load(snapshotOf(10, 0));
+    expect(replica.stats().tokenTableBytes).toBeLessThan(big / 10);
+    expect(replica.check(facts({ tokenId: 't9' }))).toBe('token');
+    expect(replica.check(facts({ tokenId: 't10' }))).toBeUndefined();
   });
 });
 

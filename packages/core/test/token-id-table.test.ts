@@ -152,16 +152,20 @@ describe('TokenIdTable growth and memory', () => {
     expect(absent.some((id) => table.has(id, T0))).toBe(false);
   });
 
-  it('holds between 16 and 32 bytes per entry once past its smallest size', () => {
+  it('holds between 16 and 32 bytes per entry once past its smallest size, at most 48 during a growth', () => {
     const table = new TokenIdTable({ initialCapacity: 0 });
     const ids = randomIds(100_000);
+    let growing = 0;
     for (const [i, id] of ids.entries()) {
       table.add(id, T0);
       const n = i + 1;
-      if (n >= 6 && (table.byteLength > 32 * n || table.byteLength < 16 * n)) {
+      const most = inspectTokenIdTable(table).migrating ? 48 : 32;
+      if (most === 48) growing++;
+      if (n >= 6 && (table.byteLength > most * n || table.byteLength < 16 * n)) {
         expect.fail(`${table.byteLength} bytes for ${n} entries`);
       }
     }
+    expect(growing).toBeGreaterThan(1000);
   });
 
   it('holds 1M entries in at most 32 bytes each', () => {
@@ -191,6 +195,98 @@ describe('TokenIdTable growth and memory', () => {
     table.clear();
     expect(table.size).toBe(0);
     expect(table.byteLength).toBe(initial);
+    expect(ids.some((id) => table.has(id, T0))).toBe(false);
+    table.add(ids[0]!, T0 + MINUTE);
+    expect(table.has(ids[0]!, T0)).toBe(true);
+  });
+});
+
+describe('TokenIdTable incremental growth', () => {
+  /** A table of 1024 slots filled to its growth threshold (768 entries), and the ids in it. */
+  function fullTable(expiry: (i: number) => number = () => T0 + MINUTE): {
+    table: TokenIdTable;
+    ids: string[];
+  } {
+    const table = new TokenIdTable({ initialCapacity: 700, seed: 42 });
+    const ids = randomIds(768);
+    ids.forEach((id, i) => {
+      table.add(id, expiry(i));
+    });
+    expect(inspectTokenIdTable(table)).toMatchObject({ capacity: 1024, migrating: false });
+    return { table, ids };
+  }
+
+  it('moves at most 16 entries in any one add, even at the add that starts a growth', () => {
+    const table = new TokenIdTable({ initialCapacity: 0 });
+    let most = 0;
+    let growths = 0;
+    for (const id of randomIds(200_000)) {
+      const before = inspectTokenIdTable(table);
+      table.add(id, T0 + MINUTE);
+      const after = inspectTokenIdTable(table);
+      most = Math.max(most, after.moves - before.moves);
+      if (after.capacity > before.capacity) growths++;
+    }
+    expect(growths).toBeGreaterThanOrEqual(14);
+    expect(table.size).toBe(200_000);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(16);
+  });
+
+  it('finds every entry and no absent id after each add of a growth, until it completes', () => {
+    const { table, ids } = fullTable();
+    const absent = randomIds(500);
+    const more = randomIds(300);
+    let steps = 0;
+    for (const id of more) {
+      table.add(id, T0 + MINUTE);
+      ids.push(id);
+      const { migrating } = inspectTokenIdTable(table);
+      if (migrating) steps++;
+      expect(ids.every((known) => table.has(known, T0))).toBe(true);
+      expect(absent.some((unknown) => table.has(unknown, T0))).toBe(false);
+      expect(table.size).toBe(ids.length);
+      if (!migrating && steps > 0) break;
+    }
+    expect(steps).toBeGreaterThan(10); // the growth took many adds, each checked
+    expect(inspectTokenIdTable(table)).toMatchObject({ capacity: 2048, migrating: false });
+    expect(ids.every((known) => table.has(known, T0))).toBe(true);
+  });
+
+  it('keeps the later expiry of an id added again while the growth has not moved it yet', () => {
+    const { table, ids } = fullTable();
+    table.add('starts the growth', T0 + MINUTE);
+    expect(inspectTokenIdTable(table).migrating).toBe(true);
+    for (const id of ids) table.add(id, T0 + 5 * MINUTE);
+    table.add('earlier', T0 + 5 * MINUTE);
+    table.add('earlier', T0 + MINUTE);
+    expect(table.size).toBe(ids.length + 2);
+    expect(ids.every((id) => table.has(id, T0 + 2 * MINUTE))).toBe(true);
+    expect(table.has('earlier', T0 + 2 * MINUTE)).toBe(true);
+    expect(table.has('starts the growth', T0 + 2 * MINUTE)).toBe(false);
+  });
+
+  it('purge steps advance a growth, drop what expired on the way, and keep every live entry', () => {
+    const { table, ids } = fullTable((i) => (i % 2 ? T0 + 10 * MINUTE : T0 + MINUTE));
+    table.add('starts the growth', T0 + 10 * MINUTE);
+    expect(inspectTokenIdTable(table).migrating).toBe(true);
+    let removed = 0;
+    while (inspectTokenIdTable(table).migrating) {
+      removed += table.purgeStep(T0 + MINUTE, 32);
+      expect(ids.every((id, i) => table.has(id, T0 + MINUTE) === (i % 2 === 1))).toBe(true);
+    }
+    removed += fullPass(table, T0 + MINUTE, 256);
+    expect(removed).toBe(384);
+    expect(table.size).toBe(385);
+    expect(table.byteLength).toBe(2048 * 12);
+  });
+
+  it('clears a table in the middle of a growth', () => {
+    const { table, ids } = fullTable();
+    table.add('starts the growth', T0 + MINUTE);
+    table.clear();
+    expect(table.size).toBe(0);
+    expect(inspectTokenIdTable(table).migrating).toBe(false);
     expect(ids.some((id) => table.has(id, T0))).toBe(false);
     table.add(ids[0]!, T0 + MINUTE);
     expect(table.has(ids[0]!, T0)).toBe(true);
@@ -365,6 +461,66 @@ describe('TokenIdTable against a reference Map', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('answers like a Map through bursts of adds that grow and shrink it, with purges during growths', () => {
+    const big = randomIds(2000);
+    type BurstOp =
+      | { readonly kind: 'burst'; readonly from: number; readonly count: number; readonly ttlMs: number }
+      | { readonly kind: 'tick'; readonly ms: number }
+      | { readonly kind: 'purge'; readonly budget: number };
+    const burstOp: fc.Arbitrary<BurstOp> = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          kind: fc.constant('burst' as const),
+          from: fc.nat(big.length - 1),
+          count: fc.integer({ min: 1, max: 400 }),
+          ttlMs: fc.integer({ min: -2000, max: 30_000 }),
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 20_000 }) }),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant('purge' as const),
+          budget: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constant(1e9)),
+        }),
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(burstOp, { maxLength: 40 }), fc.integer(), (ops, seed) => {
+        const table = new TokenIdTable({ seed, initialCapacity: 0 });
+        const reference = new Map<string, number>();
+        let now = T0;
+        for (const step of ops) {
+          if (step.kind === 'burst') {
+            for (let k = 0; k < step.count; k++) {
+              const id = big[(step.from + k) % big.length]!;
+              const expiry = Math.max(0, Math.ceil((now + step.ttlMs) / 1000) * 1000);
+              table.add(id, now + step.ttlMs);
+              reference.set(id, Math.max(reference.get(id) ?? 0, expiry));
+            }
+          } else if (step.kind === 'tick') {
+            now += step.ms;
+          } else {
+            table.purgeStep(now, step.budget);
+            if (step.budget >= 1e9) {
+              for (const [id, expiry] of reference) if (expiry <= now) reference.delete(id);
+              expect(table.size).toBe(reference.size);
+            }
+          }
+          expect(table.size).toBeLessThanOrEqual(reference.size);
+          for (const id of big) {
+            if (table.has(id, now) !== (reference.get(id) ?? 0) > now) expect.fail(`wrong answer for ${id}`);
+          }
+        }
+      }),
+      { numRuns: 60 },
     );
   });
 });

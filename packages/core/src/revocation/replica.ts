@@ -3,7 +3,7 @@ import type { RevocationCheck, TokenFacts } from './check.js';
 import { CutoffMap } from './cutoff-map.js';
 import type { RevocationSnapshot } from './log.js';
 import type { RevocationEvent } from './rules.js';
-import { TokenIdTable } from './token-id-table.js';
+import { MAX_INITIAL_CAPACITY, TokenIdTable } from './token-id-table.js';
 
 /**
  * What a replica does when its last word from the feed is older than `maxStalenessMs`:
@@ -67,8 +67,8 @@ export interface ReplicaStats {
  * ```
  */
 export class Replica implements RevocationCheck {
-  readonly #tokens = new TokenIdTable();
-  readonly #allowed = new TokenIdTable();
+  #tokens = new TokenIdTable();
+  #allowed = new TokenIdTable();
   readonly #sessions = new CutoffMap();
   readonly #subjects = new CutoffMap();
   readonly #keys = new CutoffMap();
@@ -180,16 +180,27 @@ export class Replica implements RevocationCheck {
     return active ? undefined : 'token';
   }
 
-  /** Replaces the whole state with a snapshot and marks the replica fresh. */
+  /**
+   * Replaces the whole state with a snapshot and marks the replica fresh. The id tables are made at
+   * the size the snapshot's `token` and `allow` rules need, so loading them starts no growth.
+   */
   load(snapshot: RevocationSnapshot): void {
-    this.#tokens.clear();
-    this.#allowed.clear();
+    const now = this.#clock();
+    let tokens = 0;
+    let allowed = 0;
+    for (const { rule, forgetAfter } of snapshot.events) {
+      if (forgetAfter <= now) continue;
+      if (rule.kind === 'token') tokens++;
+      else if (rule.kind === 'allow') allowed++;
+    }
+    this.#tokens = new TokenIdTable({ initialCapacity: Math.min(tokens, MAX_INITIAL_CAPACITY) });
+    this.#allowed = new TokenIdTable({ initialCapacity: Math.min(allowed, MAX_INITIAL_CAPACITY) });
     this.#sessions.clear();
     this.#subjects.clear();
     this.#keys.clear();
     this.#issuers.clear();
     this.#lastSeq = 0;
-    for (const event of snapshot.events) this.#applyRule(event, this.#clock());
+    for (const event of snapshot.events) this.#applyRule(event, now);
     this.#lastSeq = snapshot.seq;
     this.#bootstraps++;
     this.markFresh();

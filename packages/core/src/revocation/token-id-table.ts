@@ -21,8 +21,12 @@ const TOMBSTONE_LOW = 1;
 const MAX_LOAD = 0.75;
 const MIN_CAPACITY = 16;
 const MAX_CAPACITY = 2 ** 27;
+/** The most entries `initialCapacity` may ask for (within the package: Replica presizes with it). */
+export const MAX_INITIAL_CAPACITY = MAX_CAPACITY * MAX_LOAD;
 const DEFAULT_INITIAL_CAPACITY = 1024;
 const MAX_EXPIRY_SECONDS = 0xffff_ffff;
+/** Old slots one `add` moves during a growth (see the class). */
+const MIGRATE_STEP = 16;
 
 // Set by the class's static block: the only way into its private state from outside, for the tests.
 let inspect: (table: TokenIdTable) => TokenIdTableInternals;
@@ -34,10 +38,17 @@ let inspect: (table: TokenIdTable) => TokenIdTableInternals;
  * Layout: an open-addressing table with linear probing over one `ArrayBuffer` of 12-byte slots (a
  * 64-bit fingerprint of the id and its expiry as Uint32 seconds, rounded up so an entry is never
  * forgotten early). Ids themselves are not kept. When live entries plus tombstones would pass 75% of
- * the slots, `add` rebuilds without tombstones at the smallest power-of-two size (not below the
- * initial one) that the live entries fill at most half of: double when adds filled it, the same
- * when tombstones did, smaller after a mass expiry. So, past its initial size, it holds 16 to 32
- * bytes per entry: 25.2 at 1M entries (2^21 slots), 20.1 at 10M (2^24 slots).
+ * the slots, `add` starts a new table without tombstones at the smallest power-of-two size (not below
+ * the initial one) that the live entries fill at most half of: double when adds filled it, the same
+ * when tombstones did, at most half the size after a mass expiry. So, past its initial size, it holds
+ * 16 to 32 bytes per entry: 25.2 at 1M entries (2^21 slots), 20.1 at 10M (2^24 slots).
+ *
+ * Growth is incremental, so no call stalls the event loop: the old table stays readable, and each
+ * later `add` moves the entries of the next 16 old slots into the new one (each `purgeStep` moves as
+ * many as its budget allows, dropping expired ones). Lookups check the new table, then the old one;
+ * an id is in one of them only. The new table has room for the adds a migration takes, so a growth
+ * always completes before the next one. While it runs both tables are held: up to 48 bytes per entry
+ * for the next (old slots / 16) adds.
  *
  * False positives: only the 64-bit fingerprint is compared, so an id that was never added is reported
  * present when its fingerprint equals a stored one. With n stored entries and a well-spread hash the
@@ -61,14 +72,27 @@ export class TokenIdTable {
   readonly #seedHigh: number;
   readonly #seedLow: number;
   readonly #minCapacity: number;
+  // The current table: every add goes here.
   #slots!: Int32Array;
   #expiry!: Uint32Array;
   #mask = 0;
   #threshold = 0;
-  #live = 0;
+  /** Live entries in the current table. */
+  #inTable = 0;
   #tombstones = 0;
   /** The next slot `purgeStep` examines; it walks downwards and wraps. */
   #cursor = 0;
+  /** Live entries in both tables. */
+  #live = 0;
+  // During a growth, the table being emptied into the current one (read, and tombstoned as its
+  // entries leave); undefined otherwise.
+  #oldSlots: Int32Array | undefined;
+  #oldExpiry: Uint32Array | undefined;
+  #oldMask = 0;
+  /** The word index of the next old slot a migration step examines; it walks upwards. */
+  #migrateAt = 0;
+  /** Entries copied from an old table to a new one, ever (for the tests). */
+  #moves = 0;
 
   /**
    * Creates an empty table.
@@ -84,10 +108,10 @@ export class TokenIdTable {
     if (!Number.isSafeInteger(initialCapacity) || initialCapacity < 0) {
       throw new RevocableError('ERR_CONFIG_INVALID', 'initialCapacity must be a non-negative integer');
     }
-    if (initialCapacity > MAX_CAPACITY * MAX_LOAD) {
+    if (initialCapacity > MAX_INITIAL_CAPACITY) {
       throw new RevocableError(
         'ERR_CONFIG_INVALID',
-        `initialCapacity must be at most ${MAX_CAPACITY * MAX_LOAD}`,
+        `initialCapacity must be at most ${MAX_INITIAL_CAPACITY}`,
       );
     }
     if (seed !== undefined && !Number.isSafeInteger(seed)) {
@@ -105,8 +129,8 @@ export class TokenIdTable {
   /**
    * Adds a token id with its expiry (epoch ms). Idempotent; an existing entry keeps the later expiry.
    * The expiry is kept in whole seconds, rounded up (never earlier than given), except that one past
-   * 2106-02-07T06:28:15Z is kept as that instant. A rebuild (see the class) runs inside the `add` that
-   * needs it: O(slots) for that call, amortized O(1) per add.
+   * 2106-02-07T06:28:15Z is kept as that instant. O(1): during a growth (see the class) it also moves
+   * the entries of at most 16 old slots.
    *
    * @throws {RevocableError} `ERR_REVOCATION_INVALID` when `expiresAtMs` is not a number, or the table
    * is full (2^27 slots, about 100M entries).
@@ -123,12 +147,13 @@ export class TokenIdTable {
         'expiresAtMs must be a number of epoch milliseconds',
       );
     }
-    const seconds =
+    let seconds =
       expiresAtMs <= 0
         ? 0
         : expiresAtMs >= MAX_EXPIRY_SECONDS * 1000
           ? MAX_EXPIRY_SECONDS
           : Math.ceil(expiresAtMs / 1000);
+    if (this.#oldSlots !== undefined) this.#migrate(MIGRATE_STEP, Number.NaN);
     const low = fingerprint(tokenId, this.#seedHigh, this.#seedLow);
     const high = fingerprintHigh[0]!;
     const slots = this.#slots;
@@ -149,16 +174,28 @@ export class TokenIdTable {
       i += STRIDE;
       if (i === end) i = 0;
     }
+    if (this.#oldSlots !== undefined) {
+      // Not moved yet: take it out of the old table, keeping the later expiry, and add it here.
+      const j = this.#findOld(high, low);
+      if (j >= 0) {
+        const old = this.#oldExpiry![j + 2]!;
+        if (old > seconds) seconds = old;
+        this.#oldSlots[j] = 0;
+        this.#oldSlots[j + 1] = TOMBSTONE_LOW;
+        this.#live--;
+      }
+    }
     if (tombstone >= 0) {
       this.#tombstones--;
       i = tombstone;
-    } else if (this.#live + this.#tombstones >= this.#threshold) {
-      this.#rebuild(this.#live + 1);
+    } else if (this.#inTable + this.#tombstones >= this.#threshold) {
+      this.#grow(this.#live + 1);
       i = this.#emptySlotFor(low);
     }
     this.#slots[i] = high;
     this.#slots[i + 1] = low;
     this.#expiry[i + 2] = seconds;
+    this.#inTable++;
     this.#live++;
   }
 
@@ -182,7 +219,7 @@ export class TokenIdTable {
       if (h === high) {
         if (slots[i + 1] === low) return !(nowMs >= this.#expiry[i + 2]! * 1000);
       } else if (h === 0 && slots[i + 1] === 0) {
-        return false;
+        return this.#oldSlots !== undefined && this.#hasOld(high, low, nowMs);
       }
       i += STRIDE;
       if (i === end) i = 0;
@@ -191,27 +228,34 @@ export class TokenIdTable {
 
   /**
    * Removes expired entries, examining at most `budget` slots, resuming where the previous call stopped
-   * (a cursor that wraps). Returns how many entries it removed. Never rehashes the whole table in one
-   * call beyond what `add` growth already does.
+   * (a cursor that wraps). Returns how many entries it removed. During a growth it first spends the
+   * budget moving the old table's entries (dropping the expired ones), then walks the new table.
    *
    * The cursor walks the slots downwards so a freed slot just before an empty one becomes empty, not a
-   * tombstone; `budget` is capped at the slot count, so one call never sees a slot twice. A rebuild
+   * tombstone; `budget` is capped at the slot count, so one call never sees a slot twice. A growth
    * restarts the cursor. Work is O(budget) and allocates nothing.
    *
    * @example
    * ```ts
-   * // a few milliseconds of work per second at most, a full pass every capacity / 4096 seconds
+   * // a few milliseconds of work per second at most, a full pass every slotCount / 4096 seconds
    * setInterval(() => metrics.purged.inc(table.purgeStep(Date.now(), 4096)), 1000).unref();
    * ```
    */
   purgeStep(nowMs: number, budget: number): number {
+    let steps = budget > 0 ? Math.floor(budget) : 0;
+    let removed = 0;
+    if (this.#oldSlots !== undefined && steps > 0) {
+      const remaining = (this.#oldSlots.length - this.#migrateAt) / STRIDE;
+      const moved = Math.min(steps, remaining);
+      removed += this.#migrate(moved, nowMs);
+      steps -= moved;
+    }
     const slots = this.#slots;
     const expiry = this.#expiry;
     const capacity = this.#mask + 1;
     const last = (capacity - 1) * STRIDE;
-    let steps = budget >= capacity ? capacity : budget > 0 ? Math.floor(budget) : 0;
+    if (steps > capacity) steps = capacity;
     let i = this.#cursor * STRIDE;
-    let removed = 0;
     while (steps-- > 0) {
       const next = i === last ? 0 : i + STRIDE;
       const nextEmpty = slots[next] === 0 && slots[next + 1] === 0;
@@ -220,6 +264,7 @@ export class TokenIdTable {
           slots[i] = 0;
           slots[i + 1] = nextEmpty ? 0 : TOMBSTONE_LOW;
           if (!nextEmpty) this.#tombstones++;
+          this.#inTable--;
           this.#live--;
           removed++;
         }
@@ -242,7 +287,10 @@ export class TokenIdTable {
    * ```
    */
   clear(): void {
+    this.#oldSlots = undefined;
+    this.#oldExpiry = undefined;
     this.#allocate(this.#minCapacity);
+    this.#live = 0;
   }
 
   /**
@@ -258,7 +306,22 @@ export class TokenIdTable {
   }
 
   /**
-   * Bytes held by the table's typed arrays (12 per slot).
+   * The slots a full purge pass examines: the table's, plus, during a growth, the old table's slots
+   * not yet moved. A caller that wants a full pass every P ms gives `purgeStep` a budget of
+   * `slotCount × interval / P`.
+   *
+   * @example
+   * ```ts
+   * const budget = Math.ceil((table.slotCount * 1000) / 150_000); // a full pass every 2.5 minutes
+   * ```
+   */
+  get slotCount(): number {
+    const old = this.#oldSlots === undefined ? 0 : (this.#oldSlots.length - this.#migrateAt) / STRIDE;
+    return this.#mask + 1 + old;
+  }
+
+  /**
+   * Bytes held by the table's typed arrays (12 per slot; both tables during a growth).
    *
    * @example
    * ```ts
@@ -266,7 +329,7 @@ export class TokenIdTable {
    * ```
    */
   get byteLength(): number {
-    return this.#slots.byteLength;
+    return this.#slots.byteLength + (this.#oldSlots?.byteLength ?? 0);
   }
 
   static {
@@ -274,41 +337,104 @@ export class TokenIdTable {
       capacity: table.#mask + 1,
       tombstones: table.#tombstones,
       cursor: table.#cursor,
+      migrating: table.#oldSlots !== undefined,
+      moves: table.#moves,
     });
   }
 
+  /** Makes `capacity` empty slots the current table (the old one, if any, is the caller's business). */
   #allocate(capacity: number): void {
     const buffer = new ArrayBuffer(capacity * BYTES_PER_SLOT);
     this.#slots = new Int32Array(buffer);
     this.#expiry = new Uint32Array(buffer);
     this.#mask = capacity - 1;
     this.#threshold = Math.floor(capacity * MAX_LOAD);
-    this.#live = 0;
+    this.#inTable = 0;
     this.#tombstones = 0;
     this.#cursor = capacity - 1;
   }
 
-  /** Reallocates for `entries` at no more than half load, at least the initial size, and re-adds the live ones. */
-  #rebuild(entries: number): void {
+  /**
+   * Starts a growth: a new current table for `entries` at no more than half load, at least the initial
+   * size and half the current one; the current table becomes the old one, emptied by later steps.
+   * Sizing keeps a migration inside the new table's room: it starts at most half full, and the adds
+   * that finish a migration (old slots / 16, at most new slots / 8) fill it to at most 5/8, below the
+   * 3/4 that would start the next growth. So the migration below never has work left in practice.
+   */
+  #grow(entries: number): void {
+    if (this.#oldSlots !== undefined) this.#migrate(Number.POSITIVE_INFINITY, Number.NaN);
+    const current = this.#mask + 1;
     let capacity = this.#minCapacity;
     while (entries > capacity / 2) capacity *= 2;
+    if (capacity < current / 2) capacity = current / 2;
     if (capacity > MAX_CAPACITY) {
       throw new RevocableError('ERR_REVOCATION_INVALID', `the table is full (${this.#live} entries)`);
     }
-    const slots = this.#slots;
-    const expiry = this.#expiry;
-    const live = this.#live;
+    this.#oldSlots = this.#slots;
+    this.#oldExpiry = this.#expiry;
+    this.#oldMask = this.#mask;
+    this.#migrateAt = 0;
     this.#allocate(capacity);
-    for (let i = 0; i < slots.length; i += STRIDE) {
-      const high = slots[i]!;
+  }
+
+  /**
+   * Moves the entries of the next `budget` old slots into the current table, dropping those expired
+   * at `nowMs` (none when it is NaN); ends the growth after the last slot. Returns how many it dropped.
+   */
+  #migrate(budget: number, nowMs: number): number {
+    const old = this.#oldSlots!;
+    const oldExpiry = this.#oldExpiry!;
+    const end = old.length;
+    let i = this.#migrateAt;
+    const stop = budget >= (end - i) / STRIDE ? end : i + budget * STRIDE;
+    let dropped = 0;
+    for (; i < stop; i += STRIDE) {
+      const high = old[i]!;
       if (high === 0) continue;
-      const low = slots[i + 1]!;
+      const low = old[i + 1]!;
+      const seconds = oldExpiry[i + 2]!;
+      old[i] = 0;
+      old[i + 1] = TOMBSTONE_LOW;
+      if (nowMs >= seconds * 1000) {
+        this.#live--;
+        dropped++;
+        continue;
+      }
       const j = this.#emptySlotFor(low);
       this.#slots[j] = high;
       this.#slots[j + 1] = low;
-      this.#expiry[j + 2] = expiry[i + 2]!;
+      this.#expiry[j + 2] = seconds;
+      this.#inTable++;
+      this.#moves++;
     }
-    this.#live = live;
+    if (i >= end) {
+      this.#oldSlots = undefined;
+      this.#oldExpiry = undefined;
+    } else {
+      this.#migrateAt = i;
+    }
+    return dropped;
+  }
+
+  /** The word index of a fingerprint in the old table, or -1. */
+  #findOld(high: number, low: number): number {
+    const old = this.#oldSlots!;
+    let i = (low & this.#oldMask) * STRIDE;
+    for (;;) {
+      const h = old[i]!;
+      if (h === high) {
+        if (old[i + 1] === low) return i;
+      } else if (h === 0 && old[i + 1] === 0) {
+        return -1;
+      }
+      i += STRIDE;
+      if (i === old.length) i = 0;
+    }
+  }
+
+  #hasOld(high: number, low: number, nowMs: number): boolean {
+    const j = this.#findOld(high, low);
+    return j >= 0 && !(nowMs >= this.#oldExpiry![j + 2]! * 1000);
   }
 
   /** The first empty slot of `low`'s probe run; only for a fingerprint known to be absent. */
@@ -328,6 +454,8 @@ export interface TokenIdTableInternals {
   readonly capacity: number;
   readonly tombstones: number;
   readonly cursor: number;
+  readonly migrating: boolean;
+  readonly moves: number;
 }
 
 /**
