@@ -142,6 +142,23 @@ describe('refresh grace window, trusted-backend sessions, the SSE feed, shutdown
 });
 
 describe('graceful shutdown', () => {
+  it('ends open SSE streams so that close() completes while a follower is connected', async () => {
+    const service = await startService('memory');
+    const response = await fetch(`${service.url}/revocations/stream`, {
+      headers: { authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}` },
+    });
+    const reader = response.body!.getReader();
+    await reader.read(); // the stream is open
+    const closed = await Promise.race([
+      service.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still open after 5 s'), 5000)),
+    ]);
+    expect(closed).toBe('closed');
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    expect(done).toBe(true);
+  });
+
   it('answers every request in flight before closing, and keeps every acknowledged revocation', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');

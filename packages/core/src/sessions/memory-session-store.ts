@@ -130,9 +130,8 @@ export class MemorySessionStore implements SessionStore {
 
   #store(token: RefreshTokenRecord): void {
     this.#tokens.set(token.hash, token);
-    let hashes = this.#hashesOf.get(token.sessionId);
-    if (!hashes) this.#hashesOf.set(token.sessionId, (hashes = new Set()));
-    hashes.add(token.hash);
+    const hashes = this.#hashesOf.get(token.sessionId) ?? new Set<string>();
+    this.#hashesOf.set(token.sessionId, hashes.add(token.hash));
   }
 
   #forget(hash: string, sessionId: string): void {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { RevocationEvent } from '@revocable/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ServiceError } from '../errors.js';
@@ -22,6 +23,12 @@ function parseSeq(value: unknown): number | undefined {
  */
 export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
   const { storage, clients, config } = runtime;
+  // Open streams never finish on their own: on shutdown they are ended (followers reconnect to
+  // another issuer, or to this one after its restart, with Last-Event-ID), so close() can complete.
+  const streams = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const stream of streams) stream.end();
+  });
   const authorize = async (request: FastifyRequest) => {
     if (isAdmin(request, config.adminToken)) return;
     await clients.authenticate(request.headers.authorization, undefined);
@@ -82,7 +89,9 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
       const stop = () => {
         clearInterval(timer);
         unsubscribe();
+        streams.delete(raw);
       };
+      streams.add(raw);
       raw.on('close', stop);
       try {
         raw.write(`retry: 1000\n\n`);
