@@ -26,6 +26,12 @@ export interface BackchannelLogoutOptions {
   readonly types?: readonly (string | null)[];
   /** Oldest accepted `iat`, seconds. Default 120. */
   readonly maxAgeSec?: number;
+  /**
+   * Refuse logout tokens without `exp`. Default `true`: Back-Channel Logout 1.0 (final, 2022) makes
+   * `exp` REQUIRED. Set `false` only for an OP built on an earlier draft that omits it; the `iat` age
+   * limit (`maxAgeSec`) still bounds how long such a token is accepted.
+   */
+  readonly requireExp?: boolean;
   /** Default 5 seconds. */
   readonly clockToleranceSec?: number;
   /** Default EdDSA, ES256, RS256. */
@@ -186,6 +192,8 @@ export class BackchannelLogoutReceiver {
     const tolerance = options.clockToleranceSec ?? 5;
     if (!(maxAgeSec > 0 && maxAgeSec <= 3600)) throw config('maxAgeSec must be between 0 and 3600.');
     if (!(tolerance >= 0 && tolerance <= 300)) throw config('clockToleranceSec must be between 0 and 300.');
+    const requireExp = options.requireExp ?? true;
+    if (typeof requireExp !== 'boolean') throw config('requireExp must be true or false.');
     this.issuer = options.issuer;
     this.#keys = options.keys;
     this.#revoker = options.revoker;
@@ -201,6 +209,7 @@ export class BackchannelLogoutReceiver {
       algorithms: new Set(algorithms),
       types: new Set(types.map((t) => (t === null ? null : normalizeTyp(t)))),
       maxAgeSec,
+      requireExp,
       clockToleranceSec: tolerance,
       limits: { ...DEFAULT_SIZE_LIMITS, ...options.limits },
     };

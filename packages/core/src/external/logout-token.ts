@@ -39,6 +39,8 @@ export interface LogoutTokenPolicy {
   readonly types: ReadonlySet<string | null>;
   /** Oldest accepted `iat`, seconds before now. */
   readonly maxAgeSec: number;
+  /** Refuse a logout token without `exp` (REQUIRED since Back-Channel Logout 1.0 final). Default `true`. */
+  readonly requireExp?: boolean;
   readonly clockToleranceSec: number;
   readonly limits: SizeLimits;
 }
@@ -101,6 +103,9 @@ function checkLogoutClaims(
       claim: 'iat',
     });
   }
+  if (exp === undefined && policy.requireExp !== false) {
+    throw invalid('exp', 'The "exp" claim is required in a logout token.');
+  }
   if (exp !== undefined) {
     if (!isNumericDate(exp)) throw invalid('exp', 'The "exp" claim is not a number.');
     if (nowSec - tolerance >= exp) {
@@ -133,8 +138,8 @@ function checkLogoutClaims(
  * limits and strict parsing; the header (`alg` allowed and pinned to the key, `typ` per policy — by
  * default exactly `logout+jwt`, no `crit`, no key-carrying members); the key by `kid` from the
  * issuer's keys (one refresh, within its cool-down, on an unknown `kid`); the signature; then `iss`,
- * `aud` (the RP's client_id), `iat` (not in the future, not older than `maxAgeSec`), `exp` and `nbf`
- * when present, `jti` present, `events` holding the back-channel logout member as a JSON object, `sub`
+ * `aud` (the RP's client_id), `iat` (not in the future, not older than `maxAgeSec`), `exp` (present
+ * unless `requireExp` is off, and not passed), `nbf` when present, `jti` present, `events` holding the back-channel logout member as a JSON object, `sub`
  * and/or `sid`, and no `nonce`. Replay protection is the caller's (see {@link BackchannelLogoutReceiver}).
  * Throws `RevocableError`.
  *

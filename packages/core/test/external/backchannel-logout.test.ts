@@ -107,6 +107,19 @@ describe('an accepted logout token', () => {
     expect((await receiver.receive(await logoutToken({ aud: ['other', CLIENT] }))).rule).toBe('session');
   });
 
+  it('without exp is accepted only with requireExp: false (providers older than the final spec)', async () => {
+    const token = await logoutToken({ exp: undefined });
+    expect(JSON.parse((await receiverWith().receiver.handleForm(form(token))).body)).toMatchObject({
+      error: 'invalid_request',
+      error_description: expect.stringMatching(/^ERR_CLAIM_INVALID: .*"exp"/),
+    });
+    const lenient = receiverWith({ requireExp: false }).receiver;
+    expect((await lenient.handleForm(form(token))).status).toBe(200);
+    // An exp that is there is still checked.
+    const expired = await logoutToken({ exp: Math.floor(now / 1000) - 10 });
+    expect((await lenient.handleForm(form(expired))).status).toBe(400);
+  });
+
   it('without typ is accepted only when types lists null', async () => {
     const token = await logoutToken({}, {});
     expect((await receiverWith().receiver.handleForm(form(token))).status).toBe(400);
@@ -147,6 +160,11 @@ describe('a logout token is refused (400 invalid_request) when', () => {
       'iat is older than maxAgeSec',
       () => logoutToken({ iat: Math.floor(now / 1000) - 200, exp: undefined }),
       /ERR_TOKEN_EXPIRED/,
+    ],
+    [
+      'exp is missing (required since Back-Channel Logout 1.0 final)',
+      () => logoutToken({ exp: undefined }),
+      /"exp"/,
     ],
     ['exp has passed', () => logoutToken({ exp: Math.floor(now / 1000) - 10 }), /ERR_TOKEN_EXPIRED/],
     ['exp is not a number', () => logoutToken({ exp: 'soon' }), /"exp"/],
@@ -356,6 +374,7 @@ describe('the HTTP surface', () => {
       { algorithms: ['none'] },
       { maxAgeSec: 0 },
       { keys: {} },
+      { requireExp: 'yes' },
     ]) {
       expect(
         () => new BackchannelLogoutReceiver({ ...base, ...(bad as object) }),
