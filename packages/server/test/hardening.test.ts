@@ -52,6 +52,35 @@ describe('revocable serve against crafted requests', () => {
     expect(revoke.body.error).toBe('invalid_client'); // parsed, then refused for the missing client
   });
 
+  it('takes an admin cutoff from the server clock when omitted, and refuses one in the future, writing nothing', async () => {
+    const tokens = await http.registerAndLogin('cutoff-user');
+    const me = await http.get('/api/me', tokens.access_token);
+    const { iss, sub } = me.body.claims;
+    const audit = async () =>
+      (await http.call('GET', '/admin/revocations?limit=1000', { token: ADMIN_TOKEN })).body.events.length;
+    const before = await audit();
+    const future = await http.call('POST', '/admin/revocations', {
+      token: ADMIN_TOKEN,
+      body: { rule: { kind: 'subject', iss, sub, cutoff: Date.now() + 30_000 } },
+    });
+    expect(future.status).toBe(400);
+    expect(future.body.error).toBe('ERR_REVOCATION_INVALID');
+    expect(await audit()).toBe(before);
+    expect((await http.get('/api/me', tokens.access_token)).status).toBe(200);
+
+    const sent = Date.now();
+    const revoked = await http.call('POST', '/admin/revocations', {
+      token: ADMIN_TOKEN,
+      body: { rule: { kind: 'subject', iss, sub } },
+    });
+    expect(revoked.status).toBe(201);
+    expect(revoked.body.rule.cutoff).toBeGreaterThanOrEqual(sent);
+    expect((await http.get('/api/me', tokens.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
+    // A login right after is issued after the cutoff, even within the same millisecond.
+    const again = await http.login('cutoff-user');
+    expect((await http.get('/api/me', again.access_token)).status).toBe(200);
+  });
+
   it('answers a URL that cannot be decoded with the usual JSON error shape', async () => {
     const answer = await http.call('GET', '/%zz');
     expect(answer.status).toBe(400);

@@ -231,6 +231,14 @@ export class SessionService {
     await this.#revoker.allow({ tokenId: claims.jti!, expiresAtMs: claims.exp * 1000 });
   }
 
+  /**
+   * Tells the service about a revocation written elsewhere in this process (the admin API), so a token
+   * it issues next is issued strictly after that revocation's cutoff.
+   */
+  noteRevocation(event: RevocationEvent): void {
+    this.#noteCutoff(event);
+  }
+
   #noteCutoff(event: RevocationEvent): void {
     if ('cutoff' in event.rule) this.#lastCutoff = Math.max(this.#lastCutoff, event.rule.cutoff);
   }

@@ -8,6 +8,24 @@ import { requireAdmin } from './admin-auth.js';
 import { tokenResponse } from './auth.js';
 
 const ADMIN_ACTOR = 'admin';
+const CUTOFF_KINDS = new Set(['session', 'subject', 'issuer']);
+
+/**
+ * A cutoff rule's time is the server's: omitted, it is now; later than now, it is refused (a future
+ * cutoff would reject tokens issued after the revocation, and hold logins back until it passes).
+ */
+function withServerCutoff(rule: RevocationRule, now: number): RevocationRule {
+  const given = rule as { kind?: unknown; cutoff?: unknown };
+  if (typeof given !== 'object' || given === null || !CUTOFF_KINDS.has(given.kind as string)) return rule;
+  if (given.cutoff === undefined) return { ...rule, cutoff: now } as RevocationRule;
+  if (typeof given.cutoff === 'number' && given.cutoff > now) {
+    throw new RevocableError(
+      'ERR_REVOCATION_INVALID',
+      "The cutoff is later than the server's clock; omit it to revoke everything issued until now.",
+    );
+  }
+  return rule;
+}
 
 interface RevokeBody {
   rule: RevocationRule;
@@ -45,6 +63,8 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
       schema: {
         tags: ['admin'],
         summary: 'Revoke by any rule: token, session, subject, key, issuer',
+        description:
+          'For session, subject and issuer rules the cutoff may be omitted: the server uses its own clock. A cutoff later than the server clock is refused (ERR_REVOCATION_INVALID).',
         body: {
           type: 'object',
           required: ['rule'],
@@ -58,10 +78,12 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
       },
     },
     async (request, reply) => {
-      const { rule, reason = 'admin', actor } = request.body;
+      const { reason = 'admin', actor } = request.body;
+      const rule = withServerCutoff(request.body.rule, Date.now());
       const [event] = await runtime.log.append([
         { rule, reason, actor: actor ? `${ADMIN_ACTOR}:${actor}` : ADMIN_ACTOR },
       ]);
+      sessions.noteRevocation(event!);
       if (rule.kind === 'session') await storage.sessions.endSession(rule.sid, Date.now(), reason);
       if (rule.kind === 'subject') await storage.sessions.endSessionsOf(rule.sub, Date.now(), reason);
       return reply.status(201).send(event);
