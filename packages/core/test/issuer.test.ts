@@ -248,3 +248,47 @@ describe('issued claims', () => {
     expect(ids.size).toBe(2000);
   });
 });
+
+describe('request values the verifier would refuse', () => {
+  let ring: KeyRing;
+  beforeAll(async () => {
+    ring = await KeyRing.open();
+  });
+  const issuer = () => new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: AUD });
+
+  for (const [field, claim] of [
+    ['sid', 'sid'],
+    ['clientId', 'client_id'],
+    ['scope', 'scope'],
+  ] as const) {
+    it(`refuse a ${field} that is not a string (ERR_CLAIM_INVALID, ${claim}) instead of signing a token no verifier accepts`, () => {
+      const err = errorOf(() => issuer().issue({ sub: 'u', [field]: ['read'] as unknown as string }));
+      expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ERR_CLAIM_INVALID', claim });
+    });
+  }
+
+  for (const bad of [[], [''], '', [1], ['api', 2]]) {
+    it(`refuse a request audience of ${JSON.stringify(bad)} (ERR_CLAIM_INVALID, aud)`, () => {
+      const err = errorOf(() => issuer().issue({ sub: 'u', audience: bad as unknown as string[] }));
+      expect({ code: err.code, claim: err.claim }).toEqual({ code: 'ERR_CLAIM_INVALID', claim: 'aud' });
+    });
+    it(`refuse an issuer audience of ${JSON.stringify(bad)} (ERR_CONFIG_INVALID)`, () => {
+      const options = { keys: ring, issuer: ISS, audience: bad as unknown as string[] };
+      expect(errorOf(() => new AccessTokenIssuer(options)).code).toBe('ERR_CONFIG_INVALID');
+    });
+  }
+
+  for (const bad of [null, 'tenant', ['a']]) {
+    it(`refuse caller claims given as ${JSON.stringify(bad)} rather than an object (ERR_CLAIM_INVALID)`, () => {
+      const claims = bad as unknown as Record<string, unknown>;
+      expect(errorOf(() => issuer().issue({ sub: 'u', claims })).code).toBe('ERR_CLAIM_INVALID');
+    });
+  }
+
+  it('accept an array audience, copied so a later change to it does not touch the issued claims', () => {
+    const audience = ['api', 'other'];
+    const { claims } = issuer().issue({ sub: 'u', audience });
+    audience.push('x');
+    expect(claims.aud).toEqual(['api', 'other']);
+  });
+});

@@ -24,6 +24,41 @@ export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set([
   'act',
 ]);
 
+/** A valid `aud`: a non-empty string, or a non-empty array of them. */
+function isAudience(value: unknown): value is string | readonly string[] {
+  if (typeof value === 'string') return value.length > 0;
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((entry) => typeof entry === 'string' && entry.length > 0)
+  );
+}
+
+/** Refuses a value the verifier would refuse in the token, so nothing unverifiable is ever signed. */
+function checkRequest(request: AccessTokenRequest): void {
+  const strings = [
+    ['sid', request.sid],
+    ['client_id', request.clientId],
+    ['scope', request.scope],
+  ] as const;
+  for (const [claim, value] of strings) {
+    if (value !== undefined && typeof value !== 'string') {
+      throw new RevocableError('ERR_CLAIM_INVALID', `The "${claim}" claim must be a string.`, { claim });
+    }
+  }
+  if (request.audience !== undefined && !isAudience(request.audience)) {
+    throw new RevocableError(
+      'ERR_CLAIM_INVALID',
+      'The audience must be a non-empty string or a non-empty array of them.',
+      { claim: 'aud' },
+    );
+  }
+  const extra: unknown = request.claims;
+  if (extra !== undefined && (typeof extra !== 'object' || extra === null || Array.isArray(extra))) {
+    throw new RevocableError('ERR_CLAIM_INVALID', 'claims must be an object of extra claims.');
+  }
+}
+
 /**
  * The JSON text of the claims. A value JSON cannot hold (a BigInt, a cycle, a throwing `toJSON`) is
  * refused with `ERR_CLAIM_INVALID` naming the top-level claim that holds it; the claims are only walked
@@ -129,6 +164,12 @@ export class AccessTokenIssuer {
     if (typeof options.issuer !== 'string' || options.issuer.length === 0) {
       throw new RevocableError('ERR_CONFIG_INVALID', 'issuer must be a non-empty string.');
     }
+    if (!isAudience(options.audience)) {
+      throw new RevocableError(
+        'ERR_CONFIG_INVALID',
+        'audience must be a non-empty string or a non-empty array of them.',
+      );
+    }
     this.#options = options;
     this.#lifetimeSec = lifetime;
     this.#clock = options.clock ?? Date.now;
@@ -148,9 +189,10 @@ export class AccessTokenIssuer {
    * ```
    */
   issue(request: AccessTokenRequest): IssuedAccessToken {
-    if (typeof request.sub !== 'string' || request.sub.length === 0) {
+    if (typeof request?.sub !== 'string' || request.sub.length === 0) {
       throw new RevocableError('ERR_CLAIM_INVALID', 'sub must be a non-empty string.', { claim: 'sub' });
     }
+    checkRequest(request);
     const lifetime = request.lifetimeSec ?? this.#lifetimeSec;
     if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > this.#lifetimeSec) {
       throw new RevocableError(
