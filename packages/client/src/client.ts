@@ -9,15 +9,19 @@ import type { Grant, SignOutReason, TabMessage } from './tab-channel.js';
  *
  * @example
  * ```ts
+ * // The service on the page's origin; the token may also go to an API that answers CORS itself.
  * const auth = new RevocableClient({
- *   baseUrl: 'https://auth.example.com',
- *   apiOrigins: ['https://auth.example.com', 'https://api.example.com'],
+ *   apiOrigins: [location.origin, 'https://api.example.com'],
  *   name: 'shop',
  * });
  * ```
  */
 export interface RevocableClientOptions {
-  /** The service's base URL, e.g. `https://auth.example.com`. Default: this page's origin. */
+  /**
+   * The service's base URL. Default: this page's origin. The refresh cookie is `__Host-` and
+   * `SameSite=Strict` and the service answers no CORS, so the service must share the page's origin
+   * (a dev-server proxy, or one reverse proxy in production).
+   */
   readonly baseUrl?: string;
   /** Origins the fetch wrapper may send the access token to. Default: the origin of `baseUrl`. */
   readonly apiOrigins?: readonly string[];
@@ -59,9 +63,9 @@ const UNKNOWN: SessionState = Object.freeze({ status: 'unknown' });
  *
  * @example
  * ```ts
- * const auth = new RevocableClient({ baseUrl: 'https://auth.example.com' });
+ * const auth = new RevocableClient(); // the service on this page's origin
  * if (!(await auth.restore())) await auth.login('ada', 'correct horse battery');
- * const me = await auth.fetch('https://auth.example.com/api/me').then((r) => r.json());
+ * const me = await auth.fetch('/api/me').then((r) => r.json());
  * auth.subscribe(() => console.log(auth.getState().status));
  * await auth.logout(); // every tab of the app is signed out
  * ```
