@@ -9,6 +9,10 @@ export interface ServiceConfig {
   readonly database: string;
   /** `redis://` URL for the Redis Streams feed; `undefined` for none. */
   readonly redis: string | undefined;
+  /** Key prefix of the Redis stream (inside its hash tag); replicas must use the same one. */
+  readonly redisKeyPrefix: string;
+  /** Approximate cap on the stream's entries (`XADD … MAXLEN ~`); a replica further behind re-bootstraps. */
+  readonly redisMaxLength: number;
   /** The `iss` of issued tokens and the base of the metadata URLs. */
   readonly issuer: string;
   readonly audience: string;
@@ -53,7 +57,21 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'redis',
     env: 'REVOCABLE_REDIS',
     kind: 'string',
-    help: 'redis://host:6379 to publish revocations on Redis Streams',
+    help: 'redis://host:6379 to publish revocations on Redis Streams (one node; rediss:// for TLS)',
+  },
+  {
+    flag: 'redis-key-prefix',
+    env: 'REVOCABLE_REDIS_KEY_PREFIX',
+    kind: 'string',
+    help: 'key prefix of the revocation stream, the same on every replica',
+    fallback: 'revocable',
+  },
+  {
+    flag: 'redis-max-length',
+    env: 'REVOCABLE_REDIS_MAX_LENGTH',
+    kind: 'string',
+    help: 'approximate cap on stream entries; a replica further behind re-bootstraps',
+    fallback: '100000',
   },
   {
     flag: 'issuer',
@@ -192,11 +210,19 @@ function fail(message: string): never {
   throw new Error(`Invalid configuration: ${message}`);
 }
 
-function seconds(value: string, name: string, min: number, max: number): number {
+function wholeNumber(value: string, name: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max)
     fail(`${name} must be a whole number from ${min} to ${max}.`);
   return n;
+}
+
+const seconds = wholeNumber;
+
+function redisKeyPrefix(value: string): string {
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(value))
+    fail('redis-key-prefix must be 1 to 64 letters, digits or ._:- characters.');
+  return value;
 }
 
 /**
@@ -262,6 +288,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     host: get('host')!,
     database: get('database')!,
     redis: get('redis'),
+    redisKeyPrefix: redisKeyPrefix(get('redis-key-prefix')!),
+    redisMaxLength: wholeNumber(get('redis-max-length')!, 'redis-max-length', 1000, 100_000_000),
     issuer: issuer.replace(/\/$/, ''),
     audience: get('audience')!,
     alg: alg as Algorithm,

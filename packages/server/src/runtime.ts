@@ -156,6 +156,8 @@ async function startRedisFanOut(
     log: storage.log,
     client,
     issuer: config.issuer,
+    keyPrefix: config.redisKeyPrefix,
+    maxLength: config.redisMaxLength,
     onError: () => metrics.feedPublishFailures.inc(),
   });
   metrics.feedPublisher = () => publisher.stats();

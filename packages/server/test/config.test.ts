@@ -35,6 +35,14 @@ describe('configuration', () => {
     expect(config.allowlist).toBe(true);
   });
 
+  it('reads the Redis stream settings, and refuses a key prefix that could break the hash tag', () => {
+    expect(loadConfig([], {})).toMatchObject({ redisKeyPrefix: 'revocable', redisMaxLength: 100_000 });
+    const config = loadConfig(['--redis-key-prefix', 'prod-eu'], { REVOCABLE_REDIS_MAX_LENGTH: '20000' });
+    expect(config).toMatchObject({ redisKeyPrefix: 'prod-eu', redisMaxLength: 20_000 });
+    expect(() => loadConfig(['--redis-key-prefix', 'a}b'], {})).toThrow(/redis-key-prefix/);
+    expect(() => loadConfig(['--redis-max-length', '10'], {})).toThrow(/redis-max-length/);
+  });
+
   it('refuses invalid values with a message that never echoes a secret', () => {
     expect(() => loadConfig(['--port', 'eighty'], {})).toThrow(/port/);
     expect(() => loadConfig(['--alg', 'none'], {})).toThrow(/alg/);
