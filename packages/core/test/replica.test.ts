@@ -9,12 +9,13 @@ import {
   ReplicaFollower,
   type RevocableError,
   type RevocationEvent,
+  type RevocationRequest,
   Revoker,
   type TokenFacts,
   TokenIdTable,
   Verifier,
 } from '@revocable/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const ISS = 'https://auth.example';
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -432,5 +433,119 @@ describe('bounded state', () => {
     expect((await log.snapshot()).events.length).toBeLessThanOrEqual(13 * perMinute * 1.1);
     expect(n).toBe(30_000);
     follower.stop();
+  });
+});
+
+describe('purging keeps up at any size', () => {
+  it('holds about one token lifetime of revocations of every kind over a long simulated clock, in the replica and the log', async () => {
+    let t = T0;
+    const clock = () => t;
+    const lifetimeMs = 120_000;
+    const skewMs = 10_000;
+    const log = new MemoryRevocationLog({
+      clock,
+      policy: { maxTokenLifetimeMs: lifetimeMs, clockSkewMs: skewMs },
+    });
+    // A small step (32 slots or entries) with 40 revocations of each kind per second: a fixed budget
+    // per tick would fall behind, as 8,192 slots a second does with millions of entries.
+    const replica = new Replica({
+      clock,
+      purgeIntervalMs: 0,
+      purgeBudget: 32,
+      maxTokenLifetimeMs: lifetimeMs,
+      maxStalenessMs: 1e12,
+    });
+    replicas.push(replica);
+    const follower = new ReplicaFollower(replica, new LogFeedSource(log, { heartbeatMs: 3_600_000 }));
+    await follower.start();
+    const perSecond = 40;
+    const kinds = ['tokens', 'allowed', 'sessions', 'subjects', 'issuers', 'keys'] as const;
+    const most = Object.fromEntries(kinds.map((kind) => [kind, 0])) as Record<(typeof kinds)[number], number>;
+    let mostLogged = 0;
+    let n = 0;
+    const seconds = 20 * 60;
+    for (let second = 1; second <= seconds; second++) {
+      t = T0 + second * 1000;
+      const requests: RevocationRequest[] = [];
+      for (let i = 0; i < perSecond; i++) {
+        n++;
+        const audit = { reason: 'admin', actor: 'admin:test' } as const;
+        requests.push(
+          { rule: { kind: 'token', tokenId: `t${n}`, expiresAt: t + lifetimeMs }, ...audit },
+          { rule: { kind: 'allow', tokenId: `a${n}`, expiresAt: t + lifetimeMs }, ...audit },
+          { rule: { kind: 'session', iss: ISS, sid: `s${n}`, cutoff: t }, ...audit },
+          { rule: { kind: 'subject', iss: ISS, sub: `u${n}`, cutoff: t }, ...audit },
+          { rule: { kind: 'issuer', iss: `https://issuer-${n}.example`, cutoff: t }, ...audit },
+          { rule: { kind: 'key', kid: `k${n}`, expiresAt: t + lifetimeMs }, ...audit },
+        );
+      }
+      await log.append(requests);
+      replica.purge(t); // what the purge timer does once a second
+      const stats = replica.stats();
+      for (const kind of kinds) most[kind] = Math.max(most[kind], stats[kind]);
+      if (second % 10 === 0) {
+        mostLogged = Math.max(mostLogged, (await log.readAfter(0, 10_000_000)).length);
+        await log.purge(t);
+      }
+    }
+    expect(replica.lastSeq).toBe(6 * n);
+    // Rules due at forgetAfter (lifetime + skew from now) are removed at the next tick; id tables are
+    // swept in full passes of at most a quarter of the lifetime.
+    const live = (perSecond * (lifetimeMs + skewMs)) / 1000;
+    for (const kind of ['sessions', 'subjects', 'issuers', 'keys'] as const) {
+      expect(most[kind], kind).toBeLessThanOrEqual(live + perSecond);
+    }
+    for (const kind of ['tokens', 'allowed'] as const) {
+      expect(most[kind], kind).toBeLessThanOrEqual(
+        live + (perSecond * lifetimeMs) / 4 / 1000 + 2 * perSecond,
+      );
+    }
+    // The log really deletes: at most 10 s (its purge cadence) of forgettable rows beyond the live ones.
+    expect(mostLogged).toBeLessThanOrEqual(6 * (live + 11 * perSecond));
+    const rows = await log.readAfter(0, 10_000_000);
+    expect(rows[0]!.seq).toBe(await log.oldestSeq());
+    expect(await log.oldestSeq()).toBeGreaterThan(6 * n - 6 * (live + 10 * perSecond));
+    expect(replica.check(facts({ tokenId: `t${n}`, issuedAtMs: t }))).toBe('token');
+    follower.stop();
+  });
+
+  it('the purge timer sweeps a large table in steps of at most purgeBudget slots, one per macrotask, within one tick', () => {
+    vi.useFakeTimers();
+    try {
+      let t = T0;
+      const replica = new Replica({
+        clock: () => t,
+        purgeIntervalMs: 1_000,
+        purgeBudget: 1_024,
+        maxStalenessMs: 1e12,
+      });
+      replicas.push(replica);
+      replica.load({
+        events: Array.from({ length: 50_000 }, (_, i) =>
+          event(i + 1, { kind: 'token', tokenId: `t${i}`, expiresAt: T0 + 60_000 }, T0 + 60_000),
+        ),
+        seq: 50_000,
+        takenAt: T0,
+      });
+      t = T0 + 600_000; // every rule is forgettable, and a lifetime has passed: a full pass is owed
+      vi.advanceTimersByTime(1_000); // the first tick: one step
+      const tick = Date.now();
+      let left = replica.stats().tokens;
+      expect(left).toBeGreaterThan(50_000 - 1_024 - 1);
+      let steps = 1;
+      while (left > 0 && steps < 1_000) {
+        vi.advanceTimersToNextTimer();
+        // Fake timers run an immediate made during a tick 1 ms later; the next tick is 1 s later.
+        expect(Date.now(), 'the next step runs at once, not at the next tick').toBeLessThan(tick + 1_000);
+        const now = replica.stats().tokens;
+        expect(left - now).toBeLessThanOrEqual(1_024);
+        left = now;
+        steps++;
+      }
+      expect(left).toBe(0);
+      expect(steps).toBeGreaterThanOrEqual(50_000 / 1_024);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

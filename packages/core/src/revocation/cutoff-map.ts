@@ -49,6 +49,11 @@ export class CutoffMap {
     return this.#byIssuer.get(iss)?.get(id)?.cutoff;
   }
 
+  /** The earliest time an entry may become forgettable (`Infinity` when none): `purge` has work at or after it. */
+  get nextForgetAt(): number {
+    return this.#expiries.peekTime();
+  }
+
   /** Forgets up to `budget` entries whose time has come; returns how many were removed. */
   purge(now: number, budget: number): number {
     let removed = 0;

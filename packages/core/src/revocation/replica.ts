@@ -4,6 +4,10 @@ import { CutoffMap } from './cutoff-map.js';
 import type { RevocationSnapshot } from './log.js';
 import type { RevocationEvent } from './rules.js';
 import { MAX_INITIAL_CAPACITY, TokenIdTable } from './token-id-table.js';
+import { DEFAULT_REVOCATION_POLICY } from './validate.js';
+
+/** A full purge pass over an id table takes at most this fraction of the longest token lifetime. */
+const PASS_FRACTION = 4;
 
 /**
  * What a replica does when its last word from the feed is older than `maxStalenessMs`:
@@ -26,8 +30,18 @@ export interface ReplicaOptions {
   readonly allowlist?: boolean;
   /** Purge cadence in ms (an unref'd timer; 0 disables it, then call `purge` yourself). Default 1,000. */
   readonly purgeIntervalMs?: number;
-  /** Most slots or entries one purge step examines, so a purge never stalls a request. Default 8,192. */
+  /**
+   * Most slots (or due cutoffs) one purge step examines, so a step never stalls a request: the timer
+   * runs a tick's steps one per macrotask. Default 8,192 (tens of microseconds).
+   */
   readonly purgeBudget?: number;
+  /**
+   * The longest access-token lifetime of the issuers this replica trusts, ms (the log's
+   * `maxTokenLifetimeMs`). Purging sweeps each id table in full within a quarter of it, whatever the
+   * table's size, so the entries held stay proportional to one lifetime of revocations. Default
+   * 600,000 (10 minutes).
+   */
+  readonly maxTokenLifetimeMs?: number;
   readonly clock?: () => number;
 }
 
@@ -78,8 +92,18 @@ export class Replica implements RevocationCheck {
   readonly #introspect: ((facts: TokenFacts) => Promise<boolean>) | undefined;
   readonly #allowlist: boolean;
   readonly #purgeBudget: number;
+  /** A full purge pass over an id table is due within this many ms. */
+  readonly #passMs: number;
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout | undefined;
+  /** The clock at the last purge tick: the slots owed grow with the time since. */
+  #purgedAt: number;
+  /** Slots of each id table the current purge tick still has to examine. */
+  #tokenSlotsOwed = 0;
+  #allowedSlotsOwed = 0;
+  /** A timer tick's steps are running, one per macrotask. */
+  #purging = false;
+  #closed = false;
   #lastSeq = 0;
   #freshAt = 0;
   #purged = 0;
@@ -92,7 +116,14 @@ export class Replica implements RevocationCheck {
     this.#introspect = options.introspect;
     this.#allowlist = options.allowlist ?? false;
     this.#purgeBudget = options.purgeBudget ?? 8192;
+    const lifetime = options.maxTokenLifetimeMs ?? DEFAULT_REVOCATION_POLICY.maxTokenLifetimeMs;
+    this.#passMs = lifetime / PASS_FRACTION;
     this.#clock = options.clock ?? Date.now;
+    this.#purgedAt = this.#clock();
+    if (!(Number.isSafeInteger(this.#purgeBudget) && this.#purgeBudget > 0))
+      throw new RevocableError('ERR_CONFIG_INVALID', 'purgeBudget must be a positive whole number.');
+    if (!(Number.isFinite(lifetime) && lifetime > 0))
+      throw new RevocableError('ERR_CONFIG_INVALID', 'maxTokenLifetimeMs must be a positive number.');
     if (!(this.#maxStalenessMs > 0))
       throw new RevocableError('ERR_CONFIG_INVALID', 'maxStalenessMs must be positive.');
     if (!['fail-closed', 'fail-open', 'introspect'].includes(this.#policy)) {
@@ -105,8 +136,10 @@ export class Replica implements RevocationCheck {
       throw new RevocableError('ERR_CONFIG_INVALID', 'The introspect policy needs an introspect function.');
     }
     const interval = options.purgeIntervalMs ?? 1000;
+    if (!(interval >= 0 && Number.isFinite(interval)))
+      throw new RevocableError('ERR_CONFIG_INVALID', 'purgeIntervalMs must be 0 or more.');
     if (interval > 0) {
-      this.#timer = setInterval(() => this.purge(), interval);
+      this.#timer = setInterval(() => this.#tick(), interval);
       this.#timer.unref();
     }
   }
@@ -222,17 +255,23 @@ export class Replica implements RevocationCheck {
     this.#freshAt = Math.max(this.#freshAt, at);
   }
 
-  /** One bounded purge step over every structure; returns how many entries it removed. */
+  /**
+   * One purge tick, run to the end here (the timer runs the same steps one per macrotask instead):
+   * removes every due cutoff, and examines each id table's share of slots for the time since the last
+   * tick (`slots × elapsed / (maxTokenLifetimeMs / 4)`, at least `purgeBudget`, at most one full
+   * pass), in steps of `purgeBudget`. Returns how many entries it removed.
+   *
+   * @example
+   * ```ts
+   * const replica = new Replica({ purgeIntervalMs: 0 });
+   * setInterval(() => metrics.purged.inc(replica.purge()), 1_000).unref();
+   * ```
+   */
   purge(now: number = this.#clock()): number {
-    const budget = this.#purgeBudget;
-    const removed =
-      this.#tokens.purgeStep(now, budget) +
-      this.#allowed.purgeStep(now, budget) +
-      this.#sessions.purge(now, budget) +
-      this.#subjects.purge(now, budget) +
-      this.#keys.purge(now, budget) +
-      this.#issuers.purge(now, budget);
-    this.#purged += removed;
+    this.#owe(now);
+    let removed = 0;
+    do removed += this.#purgeStep(now);
+    while (this.#purgeDue(now));
     return removed;
   }
 
@@ -259,7 +298,64 @@ export class Replica implements RevocationCheck {
 
   /** Stops the purge timer. */
   close(): void {
+    this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
+  }
+
+  /** A timer tick: the steps of `purge`, one per macrotask, so requests run between them. */
+  #tick(): void {
+    if (this.#purging) return;
+    const now = this.#clock();
+    this.#owe(now);
+    this.#purging = true;
+    const step = (): void => {
+      if (!this.#closed) this.#purgeStep(now);
+      if (!this.#closed && this.#purgeDue(now)) setImmediate(step).unref();
+      else this.#purging = false;
+    };
+    step();
+  }
+
+  /** Adds each id table's share of slots for the time since the last tick to what is owed. */
+  #owe(now: number): void {
+    const elapsed = now > this.#purgedAt ? now - this.#purgedAt : 0;
+    if (now > this.#purgedAt) this.#purgedAt = now;
+    const owed = (table: TokenIdTable, before: number): number => {
+      const slots = table.slotCount;
+      const share = Math.ceil((slots * elapsed) / this.#passMs);
+      return Math.min(slots, before + Math.max(share, this.#purgeBudget));
+    };
+    this.#tokenSlotsOwed = owed(this.#tokens, this.#tokenSlotsOwed);
+    this.#allowedSlotsOwed = owed(this.#allowed, this.#allowedSlotsOwed);
+  }
+
+  /** At most `purgeBudget` slots of each id table and due entries of each cutoff map. */
+  #purgeStep(now: number): number {
+    const budget = this.#purgeBudget;
+    const tokens = Math.min(this.#tokenSlotsOwed, budget);
+    const allowed = Math.min(this.#allowedSlotsOwed, budget);
+    this.#tokenSlotsOwed -= tokens;
+    this.#allowedSlotsOwed -= allowed;
+    const removed =
+      this.#tokens.purgeStep(now, tokens) +
+      this.#allowed.purgeStep(now, allowed) +
+      this.#sessions.purge(now, budget) +
+      this.#subjects.purge(now, budget) +
+      this.#keys.purge(now, budget) +
+      this.#issuers.purge(now, budget);
+    this.#purged += removed;
+    return removed;
+  }
+
+  #purgeDue(now: number): boolean {
+    return (
+      this.#tokenSlotsOwed > 0 ||
+      this.#allowedSlotsOwed > 0 ||
+      this.#sessions.nextForgetAt <= now ||
+      this.#subjects.nextForgetAt <= now ||
+      this.#keys.nextForgetAt <= now ||
+      this.#issuers.nextForgetAt <= now
+    );
   }
 
   #applyRule(event: RevocationEvent, now: number): void {
