@@ -274,6 +274,45 @@ describe('loading a snapshot', () => {
   });
 });
 
+describe('lag figures', () => {
+  it('counts the events it is behind the highest seq it knows of, from events and from the follower', () => {
+    const t = T0;
+    const replica = freshReplica(() => t, { maxStalenessMs: 1e12 });
+    expect(replica.stats()).toMatchObject({ sourceSeq: 0, behind: 0 });
+    replica.apply(event(1, { kind: 'token', tokenId: 'a', expiresAt: T0 + 60_000 }));
+    expect(replica.stats()).toMatchObject({ lastSeq: 1, sourceSeq: 1, behind: 0 });
+    replica.noteSourceSeq(5); // a heartbeat, or event 5 arriving before 2-4
+    expect(replica.stats()).toMatchObject({ lastSeq: 1, sourceSeq: 5, behind: 4 });
+    replica.noteSourceSeq(3); // older news changes nothing
+    for (const bad of [Number.NaN, -1, 2.5, Number.POSITIVE_INFINITY]) replica.noteSourceSeq(bad);
+    expect(replica.stats()).toMatchObject({ sourceSeq: 5, behind: 4 });
+    replica.apply(event(2, { kind: 'token', tokenId: 'b', expiresAt: T0 + 60_000 }));
+    expect(replica.stats().behind).toBe(3);
+    replica.apply(event(7, { kind: 'token', tokenId: 'c', expiresAt: T0 + 60_000 }));
+    expect(replica.stats()).toMatchObject({ lastSeq: 7, sourceSeq: 7, behind: 0 });
+    replica.load({ events: [], seq: 4, takenAt: t }); // a snapshot is the source's word as of its seq
+    expect(replica.stats()).toMatchObject({ lastSeq: 4, sourceSeq: 4, behind: 0 });
+  });
+
+  it('reports the age of the newest event applied or loaded, by the time the log recorded it', () => {
+    let t = T0;
+    const replica = new Replica({ clock: () => t, purgeIntervalMs: 0, maxStalenessMs: 1e12 });
+    replicas.push(replica);
+    expect(replica.stats().lastEventAgeMs).toBe(Number.POSITIVE_INFINITY);
+    const recorded = (seq: number, at: number): RevocationEvent => ({
+      ...event(seq, { kind: 'subject', iss: ISS, sub: `u${seq}`, cutoff: at }),
+      recordedAt: at,
+    });
+    replica.load({ events: [recorded(2, T0 - 5_000), recorded(3, T0 - 2_000)], seq: 3, takenAt: T0 });
+    expect(replica.stats()).toMatchObject({ lastEventAt: T0 - 2_000, lastEventAgeMs: 2_000 });
+    t = T0 + 1_000;
+    replica.apply(recorded(4, T0 + 400));
+    expect(replica.stats()).toMatchObject({ lastEventAt: T0 + 400, lastEventAgeMs: 600 });
+    replica.apply(recorded(4, T0 + 900)); // a duplicate is not applied
+    expect(replica.stats().lastEventAt).toBe(T0 + 400);
+  });
+});
+
 describe('staleness', () => {
   it('fail-closed: rejects with ERR_REVOCATION_STALE once older than maxStaleness, and recovers on news', () => {
     let t = T0;

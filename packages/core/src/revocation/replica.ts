@@ -54,6 +54,18 @@ export interface ReplicaStats {
   readonly keys: number;
   readonly issuers: number;
   readonly lastSeq: number;
+  /** The highest `seq` the replica knows the source has: from events, snapshots and `noteSourceSeq`. */
+  readonly sourceSeq: number;
+  /** Events the replica is known to be missing: `sourceSeq - lastSeq`, at least 0. */
+  readonly behind: number;
+  /** When the log recorded the newest event applied or loaded, epoch ms of the log's clock (0: none). */
+  readonly lastEventAt: number;
+  /**
+   * How long ago that was, by the replica's clock (`Infinity` before any event). While `behind` is 0
+   * this is the time since the last revocation; while it is not, the replica lacks events recorded
+   * since then, so it bounds how late it is.
+   */
+  readonly lastEventAgeMs: number;
   /** Epoch ms of the last news from the feed (0 before the first). */
   readonly freshAt: number;
   readonly stalenessMs: number;
@@ -105,6 +117,8 @@ export class Replica implements RevocationCheck {
   #purging = false;
   #closed = false;
   #lastSeq = 0;
+  #sourceSeq = 0;
+  #lastEventAt = 0;
   #freshAt = 0;
   #purged = 0;
   #staleAccepts = 0;
@@ -235,6 +249,8 @@ export class Replica implements RevocationCheck {
     this.#lastSeq = 0;
     for (const event of snapshot.events) this.#applyRule(event, now);
     this.#lastSeq = snapshot.seq;
+    this.#sourceSeq = snapshot.seq;
+    this.#lastEventAt = snapshot.events.at(-1)?.recordedAt ?? 0;
     this.#bootstraps++;
     this.markFresh();
   }
@@ -247,7 +263,24 @@ export class Replica implements RevocationCheck {
     if (event.seq <= this.#lastSeq) return false;
     this.#applyRule(event, this.#clock());
     this.#lastSeq = event.seq;
+    if (event.seq > this.#sourceSeq) this.#sourceSeq = event.seq;
+    this.#lastEventAt = event.recordedAt;
     return true;
+  }
+
+  /**
+   * Records that the source has events up to `seq` (a heartbeat's `seq`, or an event that arrived ahead
+   * of a gap), for the `behind` figure. Only raises it; values that are not whole numbers ≥ 0 are
+   * ignored. Changes no rule and no freshness.
+   *
+   * @example
+   * ```ts
+   * // in a follower, for every message from the feed:
+   * replica.noteSourceSeq(message.type === 'event' ? message.event.seq : message.seq);
+   * ```
+   */
+  noteSourceSeq(seq: number): void {
+    if (Number.isSafeInteger(seq) && seq > this.#sourceSeq) this.#sourceSeq = seq;
   }
 
   /** Records news from the feed: the replica is up to date as of now. */
@@ -286,6 +319,11 @@ export class Replica implements RevocationCheck {
       keys: this.#keys.size,
       issuers: this.#issuers.size,
       lastSeq: this.#lastSeq,
+      sourceSeq: this.#sourceSeq,
+      behind: Math.max(0, this.#sourceSeq - this.#lastSeq),
+      lastEventAt: this.#lastEventAt,
+      lastEventAgeMs:
+        this.#lastEventAt === 0 ? Number.POSITIVE_INFINITY : Math.max(0, now - this.#lastEventAt),
       freshAt: this.#freshAt,
       stalenessMs,
       stale: stalenessMs > this.#maxStalenessMs,
