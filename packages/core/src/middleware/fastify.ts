@@ -1,9 +1,23 @@
+// Types only (erased from the JavaScript): the augmentation below needs the module in the program.
+import type {} from 'fastify';
 import { createAuthenticator, type RevocableAuth } from './authenticate.js';
 import type { RequireAuthOptions } from './options.js';
 
 export type { AuthFailure, AuthVerdict, RevocableAuth } from './authenticate.js';
 export type { RequireAuthOptions, TokenVerifier } from './options.js';
 export { type LogoutRevoker, type LogoutScope, type RevokeOptions, revoke } from './revoke.js';
+
+// Importing this module types what the plugin adds: `request.auth` and `app.authenticate`.
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified token, set by `app.authenticate` or {@link requireAuth}; `null` on unprotected routes. */
+    auth: RevocableAuth | null;
+  }
+  interface FastifyInstance {
+    /** The `preHandler` the {@link revocable} plugin built from its options. */
+    authenticate: FastifyAuthHook;
+  }
+}
 
 /** The part of a Fastify request the hook reads and writes. */
 export interface FastifyRequestLike {
@@ -72,9 +86,8 @@ export function requireAuth(options: RequireAuthOptions): FastifyAuthHook {
  * the plugin's options. It skips encapsulation, so both decorations are visible to the whole app.
  * Options are checked when the plugin runs: a mistake fails `app.ready()` with `ERR_CONFIG_INVALID`.
  *
- * For type-checked `request.auth` and `app.authenticate`, augment Fastify's types once in your app:
- * `declare module 'fastify' { interface FastifyRequest { auth: RevocableAuth | null } interface
- * FastifyInstance { authenticate: FastifyAuthHook } }`.
+ * Importing `@revocable/core/fastify` also types `request.auth` (`RevocableAuth | null`) and
+ * `app.authenticate` on Fastify's own `FastifyRequest` and `FastifyInstance`: no augmentation to write.
  *
  * @example
  * ```ts

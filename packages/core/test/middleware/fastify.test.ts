@@ -6,18 +6,9 @@ import {
   revocable,
   revoke,
 } from '@revocable/core/fastify';
-import Fastify from 'fastify';
-import { describe, expect, it } from 'vitest';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { describeMiddleware, overUrl } from './shared-suite.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth: RevocableAuth | null;
-  }
-  interface FastifyInstance {
-    authenticate: FastifyAuthHook;
-  }
-}
 
 describeMiddleware({
   name: 'Fastify',
@@ -52,6 +43,11 @@ describeMiddleware({
 });
 
 describe('Fastify preHandler factory', () => {
+  it('types request.auth and app.authenticate by being imported (checked by tsc)', () => {
+    expectTypeOf<FastifyRequest['auth']>().toEqualTypeOf<RevocableAuth | null>();
+    expectTypeOf<FastifyInstance['authenticate']>().toEqualTypeOf<FastifyAuthHook>();
+  });
+
   it('checks its options when created', () => {
     expect(() => requireAuth({} as RequireAuthOptions)).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
