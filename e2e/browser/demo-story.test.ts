@@ -2,7 +2,14 @@ import type { RunningService } from '@revocable/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Http } from '../../packages/server/test/support/service.js';
-import { describeInChromium, launchChromium, screenshot, startDemoService } from './support/browser.js';
+import {
+  describeInChromium,
+  eventually,
+  launchChromium,
+  screenshot,
+  startDemoService,
+  UI_TIMEOUT_MS,
+} from './support/browser.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -11,7 +18,7 @@ async function signIn(page: Page, username: string): Promise<void> {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('Password').press('Enter');
-  await page.waitForSelector('body[data-session="signed-in"]');
+  await page.waitForSelector('body[data-session="signed-in"]', { timeout: UI_TIMEOUT_MS });
 }
 
 describeInChromium('the stolen-token demo in Chromium', () => {
@@ -35,17 +42,18 @@ describeInChromium('the stolen-token demo in Chromium', () => {
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(err.message));
     await page.goto(`${base}/demo`);
-    await expect.poll(() => page.textContent('#session-status')).toBe('Not signed in.');
+    await page.waitForSelector('body[data-session="signed-out"]', { timeout: UI_TIMEOUT_MS });
+    expect(await page.textContent('#session-status')).toBe('Not signed in.');
 
     await signIn(page, 'ada');
     expect(await page.textContent('#session-status')).toMatch(/^Signed in as ada — session /);
 
     await page.getByRole('button', { name: 'Call GET /api/me' }).click();
-    await expect.poll(() => page.textContent('#api-result')).toMatch(/^200 /);
+    await eventually(() => page.textContent('#api-result')).toMatch(/^200 /);
     expect(await page.textContent('#api-result')).toContain('"sid"');
 
     await page.getByRole('button', { name: 'Copy the token as an attacker would' }).click();
-    await expect.poll(() => page.inputValue('#stolen')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    await eventually(() => page.inputValue('#stolen')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const stolen = await page.inputValue('#stolen');
     // The token is in the page's memory only: not in web storage, not in a cookie script can read.
     const stored = await page.evaluate(() => ({
@@ -64,12 +72,12 @@ describeInChromium('the stolen-token demo in Chromium', () => {
 
     // Before the logout the copy works like the original.
     await page.getByRole('button', { name: 'Replay the copied token from a separate context' }).click();
-    await expect.poll(() => page.textContent('#replay-result')).toMatch(/^Accepted \(200\)/);
+    await eventually(() => page.textContent('#replay-result')).toMatch(/^Accepted \(200\)/);
 
     await page.getByRole('button', { name: 'Log out', exact: true }).click();
     await page.waitForSelector('body[data-session="signed-out"]');
     await page.getByRole('button', { name: 'Replay the copied token from a separate context' }).click();
-    await expect.poll(() => page.textContent('#replay-result')).toMatch(/^Rejected: 401 ERR_TOKEN_REVOKED/);
+    await eventually(() => page.textContent('#replay-result')).toMatch(/^Rejected: 401 ERR_TOKEN_REVOKED/);
     const replay = (await page.textContent('#replay-result')) ?? '';
     expect(replay).toMatch(/WWW-Authenticate: Bearer .*error="invalid_token"/);
     expect(replay).toMatch(/Answered in \d+\.\d ms, \d+\.\d\d s after the logout/);
@@ -85,11 +93,11 @@ describeInChromium('the stolen-token demo in Chromium', () => {
     // Step 5: sign in again, open three more sessions, end them all from the third.
     await signIn(page, 'ada');
     await page.getByRole('button', { name: 'Open 3 more sessions' }).click();
-    await expect.poll(() => page.locator('#device-rows tr td.ok').count()).toBe(4);
+    await eventually(() => page.locator('#device-rows tr td.ok').count()).toBe(4);
     await page.getByRole('button', { name: 'Log out everywhere from device 3' }).click();
-    await expect
-      .poll(() => page.textContent('#everywhere-result'))
-      .toMatch(/ended 4 sessions: all 4 were rejected on their first check, within \d+ ms of its answer/);
+    await eventually(() => page.textContent('#everywhere-result')).toMatch(
+      /ended 4 sessions: all 4 were rejected on their first check, within \d+ ms of its answer/,
+    );
     const statuses = await page.locator('#device-rows td').allTextContents();
     expect(statuses).toHaveLength(4);
     for (const status of statuses)

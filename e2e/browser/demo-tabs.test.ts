@@ -2,7 +2,14 @@ import type { RunningService } from '@revocable/server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_TOKEN, Http } from '../../packages/server/test/support/service.js';
-import { describeInChromium, launchChromium, screenshot, startDemoService } from './support/browser.js';
+import {
+  describeInChromium,
+  eventually,
+  launchChromium,
+  screenshot,
+  startDemoService,
+  UI_TIMEOUT_MS,
+} from './support/browser.js';
 
 const tokenTail = (page: Page) => page.textContent('#token-info').then((t) => /…(\S+) /.exec(t ?? '')?.[1]);
 
@@ -74,7 +81,7 @@ describeInChromium('the client across two tabs in Chromium', () => {
     tabB = await context.newPage();
     await tabB.goto(`${base}/demo`);
     await tabB.waitForSelector('body[data-session="signed-in"]');
-    await expect.poll(() => tokenTail(tabB)).toBeTruthy();
+    await eventually(() => tokenTail(tabB)).toBeTruthy();
     expect(await tokenTail(tabB)).toBe(await tokenTail(tabA));
     expect(rotations).toEqual([]);
   });
@@ -83,8 +90,8 @@ describeInChromium('the client across two tabs in Chromium', () => {
     const before = await tokenTail(tabA);
     rotations.length = 0;
     await clickTogether([tabA, tabB], '#refresh');
-    await expect.poll(() => tokenTail(tabA)).not.toBe(before);
-    await expect.poll(() => tokenTail(tabB)).toBe(await tokenTail(tabA));
+    await eventually(() => tokenTail(tabA)).not.toBe(before);
+    await eventually(() => tokenTail(tabB)).toBe(await tokenTail(tabA));
     expect(rotations).toHaveLength(1);
 
     const audit = await http.call('GET', '/admin/revocations?limit=1000', { token: ADMIN_TOKEN });
@@ -95,7 +102,7 @@ describeInChromium('the client across two tabs in Chromium', () => {
 
     for (const tab of [tabA, tabB]) {
       await tab.getByRole('button', { name: 'Call GET /api/me' }).click();
-      await expect.poll(() => tab.textContent('#api-result')).toMatch(/^200 /);
+      await eventually(() => tab.textContent('#api-result')).toMatch(/^200 /);
     }
     await screenshot(tabB, 'tabs-after-one-rotation');
   });
@@ -112,7 +119,8 @@ describeInChromium('the client across two tabs in Chromium', () => {
     expect(await sessionsOfGrace()).toEqual([]);
     // A reload finds no session either: the cookie is gone and no tab holds a token.
     await tabB.reload();
-    await expect.poll(() => tabB.textContent('#session-status')).toBe('Not signed in.');
+    await tabB.waitForSelector('body[data-session="signed-out"]', { timeout: UI_TIMEOUT_MS });
+    expect(await tabB.textContent('#session-status')).toBe('Not signed in.');
     await screenshot(tabB, 'tab-b-signed-out');
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunningService } from '@revocable/server';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startService } from '../../../packages/server/test/support/service.js';
 
 /** Debian's Chromium (`apt-get install -y chromium`); test tools cannot download browsers here. */
@@ -24,6 +24,24 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * How long a page may take to reach an expected state. Generous: a cold run (first Chromium start,
+ * first module compile) is much slower than a warm one, and waiting longer costs nothing when it passes.
+ */
+export const UI_TIMEOUT_MS = 15_000;
+
+/**
+ * `expect.poll` with {@link UI_TIMEOUT_MS} rather than vitest's default of one second.
+ *
+ * @example
+ * ```ts
+ * await eventually(() => page.textContent('#api-result')).toMatch(/^200 /);
+ * ```
+ */
+export function eventually<T>(read: () => T | Promise<T>) {
+  return expect.poll(read, { timeout: UI_TIMEOUT_MS, interval: 50 });
+}
 
 /**
  * A `describe` for browser suites: skipped with a plain message when Chromium is missing, except in CI
