@@ -1,5 +1,5 @@
 import type { RunningService } from '@revocable/server';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Http } from '../../packages/server/test/support/service.js';
 import {
@@ -108,6 +108,40 @@ describeInChromium('the stolen-token demo in Chromium', () => {
     expect(problems).toEqual([]);
     await screenshot(page, 'demo-story', 'demo.png');
     await context.close();
+  });
+
+  it('reports a failed session check (5xx, 429, network) in an alert and still lets the user sign in', async () => {
+    const failures: [string, (route: Route) => Promise<void>][] = [
+      [
+        '503',
+        (route) => route.fulfill({ status: 503, json: { error: 'ERR_UNAVAILABLE', message: 'Down.' } }),
+      ],
+      [
+        '429',
+        (route) =>
+          route.fulfill({
+            status: 429,
+            headers: { 'retry-after': '30' },
+            json: { error: 'ERR_RATE_LIMITED', message: 'Too many requests.' },
+          }),
+      ],
+      ['network', (route) => route.abort('failed')],
+    ];
+    for (const [name, fail] of failures) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.route('**/auth/refresh', fail);
+      await page.goto(`${base}/demo`);
+      const alert = page.getByRole('alert').filter({ hasText: 'could not check' });
+      await alert.waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await alert.textContent(), name).toMatch(/ERR_REFRESH_FAILED/);
+      expect(await page.textContent('#session-status'), name).not.toBe('Starting…');
+      expect(await page.isEnabled('#login'), name).toBe(true);
+
+      await signIn(page, `restore-${name}`);
+      expect(await page.isHidden('#session-problem'), name).toBe(true);
+      await context.close();
+    }
   });
 
   it('answers the compiled client as an ES module under the strict CSP', async () => {

@@ -67,6 +67,7 @@ function render() {
   document.body.dataset.session = state.status;
   for (const id of ['call-api', 'refresh', 'steal', 'logout', 'open-devices']) $(id).disabled = !signedIn;
   if (signedIn) {
+    $('session-problem').hidden = true;
     show(
       'session-status',
       true,
@@ -302,7 +303,14 @@ if (client) {
   $('open-devices').addEventListener('click', openDevices);
   $('everywhere').addEventListener('click', logOutEverywhere);
   $('login').disabled = false;
-  const restored = await client.restore();
-  if (!restored) show('session-status', null, 'Not signed in.');
+  // A 5xx, a 429 or a network error must not leave "Starting…" up: say so, and let the user sign in.
+  try {
+    if (!(await client.restore())) show('session-status', null, 'Not signed in.');
+  } catch (err) {
+    show('session-status', null, 'Session unknown: sign in below.');
+    const problem = $('session-problem');
+    problem.textContent = `The page could not check for an existing session — ${describe(err)}. You can still sign in.`;
+    problem.hidden = false;
+  }
   render();
 }
