@@ -75,6 +75,8 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       issuer: config.issuer,
       audience: config.audience,
       revocation: replica,
+      // The log forgets cutoffs one token lifetime after they are made: no token may live longer.
+      maxTokenLifetimeSec: config.accessTokenTtlSec,
     });
     // Revocations arriving during a commit are written together: one transaction instead of N.
     const log = new BatchingRevocationLog(storage.log, {

@@ -62,6 +62,29 @@ describe('refresh grace window, trusted-backend sessions, the SSE feed, shutdown
     }
   });
 
+  it('with a window of 0, a reuse in the same millisecond as the rotation gets no sibling', async () => {
+    const { MemorySessionStore, MemoryRevocationLog, Revoker, KeyRing, AccessTokenIssuer } = await import(
+      '@revocable/core'
+    );
+    const { SessionService } = await import('@revocable/server');
+    const keys = await KeyRing.open();
+    const sessions = new SessionService({
+      store: new MemorySessionStore(),
+      issuer: new AccessTokenIssuer({ keys, issuer: 'https://auth.example', audience: 'api' }),
+      revoker: new Revoker(new MemoryRevocationLog()),
+      iss: 'https://auth.example',
+      policy: { idleMs: 3_600_000, absoluteMs: 86_400_000, refreshGraceMs: 0 },
+      clock: () => 1_800_000_000_000, // every call in the same millisecond
+    });
+    const context = { device: null, ip: null };
+    const login = await sessions.open({ sub: 'same-ms', clientId: 'web', ...context });
+    await sessions.refresh(login.refreshToken, context);
+    const replay = await sessions
+      .refresh(login.refreshToken, context)
+      .catch((err: { code: string }) => err.code);
+    expect(replay).toBe('ERR_REFRESH_TOKEN_REUSED');
+  });
+
   it('treats the unused branch of a fork as reuse once the other branch rotated and the window passed', async () => {
     const short = await startService('memory', ['--refresh-grace', '1']);
     try {

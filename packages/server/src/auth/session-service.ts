@@ -155,7 +155,9 @@ export class SessionService {
       return { ...access.set, refreshToken: next.token, sessionId: outcome.session.id };
     }
     const { token, session } = outcome;
-    const withinGrace = token.consumedAt !== null && now - token.consumedAt <= this.#policy.refreshGraceMs;
+    // A window of 0 turns siblings off entirely (not even a reuse in the same millisecond gets one).
+    const grace = this.#policy.refreshGraceMs;
+    const withinGrace = grace > 0 && token.consumedAt !== null && now - token.consumedAt <= grace;
     if (
       withinGrace &&
       token.generation === session.refreshGeneration - 1 &&
