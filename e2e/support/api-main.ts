@@ -1,18 +1,12 @@
-// One API server process of the end-to-end suites: a Fastify app whose `GET /resource` is guarded by a
-// Verifier over the issuer's JWKS and this process's own Replica, which follows the issuer's Redis
-// stream (RedisFeedSource), with the issuer's HTTP feed as the fallback for snapshots and catch-up.
-//   GET /resource  200 {sub, jti} | 401 {code} + WWW-Authenticate | 503 {code: ERR_REVOCATION_STALE}
+// One API server process of the end-to-end suites: a Fastify app with the Revocable plugin
+// (`@revocable/core/fastify`), whose `GET /resource` is protected by `app.authenticate`: a Verifier over
+// the issuer's JWKS and this process's own Replica, which follows the issuer's Redis stream
+// (RedisFeedSource), with the issuer's HTTP feed as the fallback for snapshots and catch-up.
+//   GET /resource  200 {sub, jti} | 401 {error, message} + WWW-Authenticate | 503 {error: ERR_REVOCATION_STALE}
 //   GET /_stats    replica, feed and memory figures
 // Started with one JSON argument (ApiConfig); prints `API-READY {"port":N}` once it can answer.
-import {
-  bearerToken,
-  HTTP_STATUS,
-  HttpFeedSource,
-  isRevocableError,
-  Replica,
-  Verifier,
-  wwwAuthenticate,
-} from '@revocable/core';
+import { HttpFeedSource, Replica, Verifier } from '@revocable/core';
+import { revocable } from '@revocable/core/fastify';
 import { createRedisFollower } from '@revocable/redis';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
@@ -72,18 +66,11 @@ const verifier = new Verifier({
   revocation: replica,
 });
 const app = Fastify({ logger: false });
+await app.register(revocable, { verifier, realm: 'api' });
 
-app.get('/resource', async (request, reply) => {
-  try {
-    const { claims } = await verifier.verify(bearerToken(request.headers.authorization));
-    return { sub: claims.sub, jti: claims.jti };
-  } catch (err) {
-    if (!isRevocableError(err)) throw err;
-    reply.status(HTTP_STATUS[err.code]);
-    const challenge = wwwAuthenticate(err, 'api');
-    if (challenge) reply.header('WWW-Authenticate', challenge);
-    return { code: err.code };
-  }
+app.get('/resource', { preHandler: app.authenticate }, async (request) => {
+  const { claims } = request.auth!;
+  return { sub: claims.sub, jti: claims.jti };
 });
 
 app.get('/_stats', async () => ({

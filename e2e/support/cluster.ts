@@ -45,14 +45,14 @@ export class ApiServer {
     return (await response.json()) as ApiStats;
   }
 
-  /** `GET /resource` with `token`: the status and the error code (if any). */
+  /** `GET /resource` with `token`: the status and the error code (if any) of the middleware's answer. */
   async call(token: string): Promise<{ status: number; code: string | undefined }> {
     const response = await fetch(`${this.url}/resource`, {
       headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(5000),
     });
-    const body = (await response.json()) as { code?: string };
-    return { status: response.status, code: body.code };
+    const body = (await response.json()) as { error?: string };
+    return { status: response.status, code: response.ok ? undefined : body.error };
   }
 }
 
