@@ -12,7 +12,7 @@ export { UserService } from './auth/user-service.js';
 export { main } from './cli.js';
 export { helpText, loadConfig, OPTIONS, type ServiceConfig } from './config.js';
 export { errorResponse, ServiceError, type ServiceErrorCode } from './errors.js';
-export { buildApp } from './http/app.js';
+export { type AppOptions, buildApp } from './http/app.js';
 export { BODY_LIMIT } from './http/body-limit.js';
 export { ServiceMetrics } from './metrics.js';
 export { CSRF_HEADER, REFRESH_COOKIE, WEB_CLIENT_ID } from './routes/auth.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from './config.js';
-import { buildApp } from './http/app.js';
+import { type AppOptions, buildApp } from './http/app.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
 /** A running service. */
@@ -23,10 +23,7 @@ export interface RunningService {
  * await service.close();
  * ```
  */
-export async function serve(
-  config: ServiceConfig,
-  options: { logger?: boolean } = {},
-): Promise<RunningService> {
+export async function serve(config: ServiceConfig, options: AppOptions = {}): Promise<RunningService> {
   const runtime = await openRuntime(config);
   const app = await buildApp(runtime, options);
   try {

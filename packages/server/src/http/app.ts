@@ -13,6 +13,21 @@ import { BODY_LIMIT } from './body-limit.js';
 import { installErrorHandling } from './error-handler.js';
 
 /**
+ * How {@link buildApp} logs.
+ *
+ * @example
+ * ```ts
+ * const app = await buildApp(runtime, { logStream: process.stderr });
+ * ```
+ */
+export interface AppOptions {
+  /** `false`: no request log at all. Default: pino JSON at the configured level. */
+  readonly logger?: boolean;
+  /** Where the JSON log lines go. Default: standard output. */
+  readonly logStream?: { write(line: string): unknown };
+}
+
+/**
  * Builds the Fastify app of `revocable serve` on a runtime. Logs are pino JSON; a request is logged by
  * method, path (never the query string) and status: no header, body, token or secret is ever logged.
  *
@@ -22,10 +37,7 @@ import { installErrorHandling } from './error-handler.js';
  * await app.listen({ port: 3000 });
  * ```
  */
-export async function buildApp(
-  runtime: Runtime,
-  options: { logger?: boolean } = {},
-): Promise<FastifyInstance> {
+export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     trustProxy: runtime.config.trustProxy,
@@ -34,6 +46,7 @@ export async function buildApp(
         ? false
         : {
             level: runtime.config.logLevel,
+            ...(options.logStream !== undefined && { stream: options.logStream }),
             serializers: {
               req: (req) => ({ method: req.method, path: String(req.url).split('?')[0] }),
               res: (res) => ({ status: res.statusCode }),
