@@ -174,6 +174,42 @@ describe('standards, with real peers: openid-client, jose, an HTTP replica', () 
       expect(text).toContain(name);
     }
     expect(text).toMatch(/revocable_revocations_total\{rule="session",reason="logout"\} \d+/);
+  });
+
+  it('counts what happens: each verify, login failure, reuse and revocation moves its counter by one', async () => {
+    const read = async () => {
+      const text = (await http.get('/metrics')).body as string;
+      const value = (series: string) => {
+        const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+        return line === undefined ? 0 : Number(line.slice(series.length + 1));
+      };
+      return {
+        ok: value('revocable_verifications_total{result="ok",code="none"}'),
+        revoked: value('revocable_verifications_total{result="error",code="ERR_TOKEN_REVOKED"}'),
+        loginFailed: value('revocable_login_failures_total{reason="credentials"}'),
+        reuse: value('revocable_refresh_reuse_detections_total'),
+        logouts: value('revocable_revocations_total{rule="session",reason="logout"}'),
+        reuseRevocations: value('revocable_revocations_total{rule="session",reason="refresh_reuse"}'),
+      };
+    };
+    const tokens = await http.registerAndLogin('counted-user');
+    const before = await read();
+    await http.get('/api/me', tokens.access_token);
+    await http.post('/auth/login', { username: 'counted-user', password: 'not the password!' });
+    const next = await http.post('/auth/refresh', { refresh_token: tokens.refresh_token });
+    await http.post('/auth/refresh', { refresh_token: tokens.refresh_token }); // the one sibling
+    await http.post('/auth/refresh', { refresh_token: tokens.refresh_token }); // reuse
+    const again = await http.login('counted-user');
+    await http.post('/auth/logout', undefined, again.access_token);
+    await http.get('/api/me', again.access_token);
+    const after = await read();
+    expect(next.status).toBe(200);
+    expect(after.ok - before.ok).toBe(2); // /api/me, and the logout's own bearer check
+    expect(after.revoked - before.revoked).toBe(1);
+    expect(after.loginFailed - before.loginFailed).toBe(1);
+    expect(after.reuse - before.reuse).toBe(1);
+    expect(after.reuseRevocations - before.reuseRevocations).toBe(1);
+    expect(after.logouts - before.logouts).toBe(1);
     expect((await http.get('/healthz')).body).toEqual({ status: 'ok' });
     expect((await http.get('/readyz')).status).toBe(200);
   });

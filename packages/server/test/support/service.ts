@@ -3,6 +3,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type RunningService, serve } from '@revocable/server';
+import pg from 'pg';
 import { postgresAvailable, postgresUrl } from './postgres.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
@@ -18,6 +19,7 @@ export interface Backend {
 
 const tempDirs: string[] = [];
 let schemaCounter = 0;
+const schemas: string[] = [];
 
 export const BACKENDS: Backend[] = [
   {
@@ -35,10 +37,21 @@ export const BACKENDS: Backend[] = [
     name: 'PostgreSQL',
     async fresh() {
       const url = new URL(postgresUrl());
-      url.searchParams.set('schema', `e2e_${process.pid}_${Date.now()}_${schemaCounter++}`);
+      const schema = `e2e_${process.pid}_${Date.now()}_${schemaCounter++}`;
+      schemas.push(schema);
+      url.searchParams.set('schema', schema);
       return url.toString();
     },
-    async cleanup() {},
+    async cleanup() {
+      const client = new pg.Client({ connectionString: postgresUrl() });
+      await client.connect();
+      try {
+        for (const schema of schemas.splice(0))
+          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
   },
 ];
 
