@@ -109,7 +109,9 @@ export interface SourceCounters {
  * event ahead of it, which it fills from the fallback) and no double effect (the follower ignores
  * repeats). When the entries it needs were trimmed away (or lost with a Redis restart), it tells
  * {@link RedisFeedSource.onFellBehind} listeners, so the follower re-bootstraps from a snapshot
- * ({@link createRedisFollower} wires that). While Redis is silent it polls the fallback instead.
+ * ({@link createRedisFollower} wires that). When an idle read finds the stream's top below the last id
+ * it read (Redis restarted empty and a new publisher writes from lower ids), it reads again from its
+ * replica's position. While Redis is silent it polls the fallback instead.
  *
  * @example
  * ```ts

@@ -94,6 +94,7 @@ export class StreamReader {
         await this.#checkHole(conn, from, entries);
         this.#deliver(entries);
         if (entries.length < this.#batchSize) this.#reachedEnd();
+        if (entries.length === 0) await this.#checkRewound(conn);
         backoff = 0;
       } catch (err) {
         this.#readingSince = undefined;
@@ -126,6 +127,22 @@ export class StreamReader {
     if (oldestId === undefined || fromId === undefined || compareEntryIds(oldestId, fromId) <= 0) return;
     this.#setup.counters.fellBehind++;
     this.#setup.onFellBehind({ afterSeq: this.#delivered, oldestSeq: oldestId.seq });
+  }
+
+  /**
+   * An idle read: if the stream's top entry is below the last id read, Redis lost the stream (a restart
+   * without persistence) and a new publisher writes again from lower ids, e.g. heartbeats `<seq>-1`, `-2`…
+   * under the `<seq>-5000` this reader reached. Read again from this replica's position, or those
+   * heartbeats would go unseen until they passed the old id.
+   */
+  async #checkRewound(conn: StreamCommands): Promise<void> {
+    const lastId = this.#lastId === undefined ? undefined : parseEntryId(this.#lastId);
+    if (lastId === undefined) return;
+    const [top] = decodeRange(await conn.call('XREVRANGE', this.#setup.key, '+', '-', 'COUNT', 1));
+    const topId = top === undefined ? undefined : parseEntryId(top.id);
+    if (topId === undefined || compareEntryIds(topId, lastId) >= 0 || this.#stopped) return;
+    const position = `${this.#delivered}-0`;
+    if (compareEntryIds(parseEntryId(position)!, lastId) < 0) this.#lastId = position;
   }
 
   #deliver(entries: readonly StreamEntry[]): void {

@@ -1,5 +1,7 @@
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FeedFixture, rejects, sleep, waitFor } from './support/feed-fixture.js';
+import { RedisFeedPublisher } from '../src/index.js';
+import { FeedFixture, ISSUER, rejects, sleep, waitFor } from './support/feed-fixture.js';
 import { RedisServer, redisServerAvailable } from './support/redis-server.js';
 
 const available = redisServerAvailable();
@@ -61,5 +63,46 @@ describe.skipIf(!available)('while Redis is down', () => {
     await fixture.revoke(5, 'after');
     await waitFor(() => replica.replica.lastSeq === 10, 'the replica at 10');
     expect(replica.applied).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+  });
+
+  it('the issuer and Redis both restart, Redis empty: the new heartbeats reach a replica that had read further', async () => {
+    fixture = new FeedFixture(redis.url);
+    fixture.publisher.start();
+    await fixture.revoke(3, 'before');
+    const replica = await fixture.follow({ fallbackAfterMs: 0, replica: { maxStalenessMs: 1000 } });
+    // A publisher that has run for a while: its heartbeats after event 3 are numbered far up.
+    const admin = new Redis(redis.url);
+    await fixture.publisher.flush();
+    await admin.xadd(fixture.publisher.key, '3-5000', 't', 'h', 's', '3', 'a', String(Date.now()));
+    admin.disconnect();
+    await waitFor(() => replica.source.stats().heartbeats > 0 && replica.replica.lastSeq === 3, 'seq 3');
+    await sleep(600); // past the 3-5000 heartbeat
+
+    await fixture.publisher.stop();
+    await redis.stop();
+    await redis.restart();
+    const restarted = new RedisFeedPublisher({
+      log: fixture.log,
+      client: fixture.publisherClient,
+      issuer: ISSUER,
+      keyPrefix: fixture.prefix,
+      heartbeatMs: 200,
+    });
+    restarted.start();
+    try {
+      const heard = replica.source.stats().heartbeats;
+      await waitFor(
+        () => replica.source.stats().heartbeats > heard + 2,
+        'heartbeats of the restarted publisher',
+        5000,
+      );
+      await sleep(1500);
+      expect(replica.replica.stats().stale).toBe(false);
+      await fixture.revoke(1, 'after');
+      await waitFor(() => replica.replica.lastSeq === 4, 'the replica at 4');
+      expect(rejects(replica.replica, 'after-0')).toBe(true);
+    } finally {
+      await restarted.stop();
+    }
   });
 });
