@@ -9,11 +9,14 @@ import { describeRevocationLogContract } from './conformance/revocation-log.js';
 
 describeRevocationLogContract(
   'BatchingRevocationLog over MemoryRevocationLog',
-  async ({ clock, policy }) => ({
-    log: new BatchingRevocationLog(new MemoryRevocationLog({ clock, ...(policy ? { policy } : {}) }), {
-      clock,
-      ...(policy ? { policy } : {}),
-    }),
+  async ({ clock, policy, onListenerError }) => ({
+    log: new BatchingRevocationLog(
+      new MemoryRevocationLog({ clock, onListenerError, ...(policy ? { policy } : {}) }),
+      {
+        clock,
+        ...(policy ? { policy } : {}),
+      },
+    ),
   }),
 );
 

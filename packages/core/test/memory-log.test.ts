@@ -1,6 +1,6 @@
 import { MemoryRevocationLog } from '@revocable/core';
 import { describeRevocationLogContract } from './conformance/revocation-log.js';
 
-describeRevocationLogContract('MemoryRevocationLog', async ({ clock, policy }) => ({
-  log: new MemoryRevocationLog({ clock, ...(policy ? { policy } : {}) }),
+describeRevocationLogContract('MemoryRevocationLog', async ({ clock, policy, onListenerError }) => ({
+  log: new MemoryRevocationLog({ clock, onListenerError, ...(policy ? { policy } : {}) }),
 }));

@@ -179,15 +179,17 @@ export class SqlRevocationLog implements RevocationLog {
   async append(requests: readonly RevocationRequest[]): Promise<RevocationEvent[]> {
     this.#assertOpen();
     const now = this.#clock();
-    const forgetAfter = validateRequests(requests, now, this.#policy);
-    const rows = requests.map((request, i) => ({
-      kind: request.rule.kind,
-      rule: JSON.stringify(request.rule),
-      reason: request.reason,
-      actor: request.actor,
-      recorded_at: now,
-      forget_after: forgetAfter[i]!,
-    }));
+    // Rows are built from the checked fields only: whatever else a caller sent is never stored.
+    const rows = validateRequests(requests, now, this.#policy).map(
+      ({ rule, reason, actor, forgetAfter }) => ({
+        kind: rule.kind,
+        rule: JSON.stringify(rule),
+        reason,
+        actor,
+        recorded_at: now,
+        forget_after: forgetAfter,
+      }),
+    );
     const events = await this.#run(() =>
       inWriteTransaction(this.#db, this.#database.dialect, async (trx) => {
         // The first statement: on PostgreSQL it takes the counter row's lock (SQLite holds the database's
@@ -242,6 +244,8 @@ export class SqlRevocationLog implements RevocationLog {
   }
 
   async purge(now?: number): Promise<number> {
+    this.#assertOpen();
+    if (now !== undefined) wholeNumber(now, 'now', 0);
     return this.#run(async () => {
       const before = now ?? this.#clock();
       const result = await this.#db

@@ -16,12 +16,22 @@ let tables = 0;
 describePostgres('SqlRevocationLog on PostgreSQL', () => {
   afterAll(() => dropSchema(schema));
 
-  describeRevocationLogContract('SqlRevocationLog on PostgreSQL', async ({ clock, policy }) => {
-    const tablePrefix = `contract${++tables}_`;
-    const open = () =>
-      SqlRevocationLog.open({ url: POSTGRES_URL, schema, tablePrefix, clock, ...(policy ? { policy } : {}) });
-    return { log: await open(), reopen: open };
-  });
+  describeRevocationLogContract(
+    'SqlRevocationLog on PostgreSQL',
+    async ({ clock, policy, onListenerError }) => {
+      const tablePrefix = `contract${++tables}_`;
+      const open = () =>
+        SqlRevocationLog.open({
+          url: POSTGRES_URL,
+          schema,
+          tablePrefix,
+          clock,
+          onListenerError,
+          ...(policy ? { policy } : {}),
+        });
+      return { log: await open(), reopen: open };
+    },
+  );
 
   const opened: SqlRevocationLog[] = [];
   afterEach(async () => {

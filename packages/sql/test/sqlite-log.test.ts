@@ -20,11 +20,15 @@ function tempFile(): { file: string; remove: () => Promise<void> } {
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const seqs = (events: readonly RevocationEvent[]) => events.map((event) => event.seq);
 
-describeRevocationLogContract('SqlRevocationLog on a SQLite file', async ({ clock, policy }) => {
-  const { file, remove } = tempFile();
-  const open = () => SqlRevocationLog.open({ url: file, clock, ...(policy ? { policy } : {}) });
-  return { log: await open(), reopen: open, cleanup: remove };
-});
+describeRevocationLogContract(
+  'SqlRevocationLog on a SQLite file',
+  async ({ clock, policy, onListenerError }) => {
+    const { file, remove } = tempFile();
+    const open = () =>
+      SqlRevocationLog.open({ url: file, clock, onListenerError, ...(policy ? { policy } : {}) });
+    return { log: await open(), reopen: open, cleanup: remove };
+  },
+);
 
 describe('SqlRevocationLog on SQLite', () => {
   const opened: { close(): Promise<void> }[] = [];

@@ -52,13 +52,19 @@ export class BatchingRevocationLog implements RevocationLog {
   }
 
   append(requests: readonly RevocationRequest[]): Promise<RevocationEvent[]> {
+    let checked: RevocationRequest[];
     try {
-      validateRequests(requests, this.#clock(), this.#policy);
+      // Queued rebuilt from their checked fields, so junk a caller sent is not held while it waits.
+      checked = validateRequests(requests, this.#clock(), this.#policy).map(({ rule, reason, actor }) => ({
+        rule,
+        reason,
+        actor,
+      }));
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ requests: [...requests], resolve, reject });
+      this.#queue.push({ requests: checked, resolve, reject });
       if (!this.#writing) void this.#drain();
     });
   }

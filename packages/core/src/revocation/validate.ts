@@ -28,10 +28,11 @@ function invalid(message: string): RevocableError {
   return new RevocableError('ERR_REVOCATION_INVALID', message);
 }
 
-function text(value: unknown, name: string, max = MAX_ID_LENGTH): void {
+function text(value: unknown, name: string, max = MAX_ID_LENGTH): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
     throw invalid(`${name} must be a non-empty string of at most ${max} characters.`);
   }
+  return value;
 }
 
 function time(value: unknown, name: string): number {
@@ -39,6 +40,82 @@ function time(value: unknown, name: string): number {
     throw invalid(`${name} must be a time in whole epoch milliseconds.`);
   }
   return value;
+}
+
+/** A rule rebuilt from its checked fields only, and when it can be forgotten. */
+interface CheckedRule {
+  readonly rule: RevocationRule;
+  readonly forgetAfter: number;
+}
+
+/**
+ * Checks a rule and rebuilds it from the fields its kind defines (anything else the caller sent is
+ * dropped, so a log never stores it), frozen.
+ */
+function checkRule(rule: RevocationRule, now: number, policy: RevocationPolicy): CheckedRule {
+  if (typeof rule !== 'object' || rule === null) throw invalid('rule must be an object.');
+  const latestExpiry = now + policy.maxTokenLifetimeMs + policy.clockSkewMs;
+  const expiry = (value: unknown): number => {
+    const at = time(value, 'expiresAt');
+    if (at > latestExpiry)
+      throw invalid('expiresAt is further ahead than the longest token lifetime allows.');
+    return at;
+  };
+  const cutoff = (value: unknown): number => {
+    const at = time(value, 'cutoff');
+    if (at > now + policy.clockSkewMs) throw invalid('cutoff is in the future.');
+    return at;
+  };
+  const expiring = (checked: RevocationRule & { readonly expiresAt: number }): CheckedRule => ({
+    rule: Object.freeze(checked),
+    forgetAfter: checked.expiresAt + policy.clockSkewMs,
+  });
+  const cut = (checked: RevocationRule & { readonly cutoff: number }): CheckedRule => ({
+    rule: Object.freeze(checked),
+    forgetAfter: checked.cutoff + policy.maxTokenLifetimeMs + policy.clockSkewMs,
+  });
+  const kind: unknown = rule.kind;
+  switch (kind) {
+    case 'token':
+    case 'allow':
+      return expiring({
+        kind,
+        tokenId: text((rule as { tokenId?: unknown }).tokenId, 'tokenId'),
+        expiresAt: expiry((rule as { expiresAt?: unknown }).expiresAt),
+      });
+    case 'key':
+      return expiring({
+        kind,
+        kid: text((rule as { kid?: unknown }).kid, 'kid'),
+        expiresAt: expiry((rule as { expiresAt?: unknown }).expiresAt),
+      });
+    case 'session':
+      return cut({
+        kind,
+        iss: text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH),
+        sid: text((rule as { sid?: unknown }).sid, 'sid'),
+        cutoff: cutoff((rule as { cutoff?: unknown }).cutoff),
+      });
+    case 'subject':
+      return cut({
+        kind,
+        iss: text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH),
+        sub: text((rule as { sub?: unknown }).sub, 'sub'),
+        cutoff: cutoff((rule as { cutoff?: unknown }).cutoff),
+      });
+    case 'issuer':
+      return cut({
+        kind,
+        iss: text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH),
+        cutoff: cutoff((rule as { cutoff?: unknown }).cutoff),
+      });
+    default:
+      throw invalid(
+        typeof kind === 'string'
+          ? `Unknown rule kind "${kind.slice(0, 32)}".`
+          : 'rule.kind must be a string.',
+      );
+  }
 }
 
 /**
@@ -53,63 +130,66 @@ function time(value: unknown, name: string): number {
  * ```
  */
 export function forgetAfterOf(rule: RevocationRule, now: number, policy: RevocationPolicy): number {
-  if (typeof rule !== 'object' || rule === null) throw invalid('rule must be an object.');
-  const latestExpiry = now + policy.maxTokenLifetimeMs + policy.clockSkewMs;
-  const expiry = (value: unknown): number => {
-    const at = time(value, 'expiresAt');
-    if (at > latestExpiry)
-      throw invalid('expiresAt is further ahead than the longest token lifetime allows.');
-    return at + policy.clockSkewMs;
-  };
-  const cutoff = (value: unknown): number => {
-    const at = time(value, 'cutoff');
-    if (at > now + policy.clockSkewMs) throw invalid('cutoff is in the future.');
-    return at + policy.maxTokenLifetimeMs + policy.clockSkewMs;
-  };
-  switch (rule.kind) {
-    case 'token':
-    case 'allow':
-      text(rule.tokenId, 'tokenId');
-      return expiry(rule.expiresAt);
-    case 'key':
-      text(rule.kid, 'kid');
-      return expiry(rule.expiresAt);
-    case 'session':
-      text(rule.iss, 'iss', MAX_ISS_LENGTH);
-      text(rule.sid, 'sid');
-      return cutoff(rule.cutoff);
-    case 'subject':
-      text(rule.iss, 'iss', MAX_ISS_LENGTH);
-      text(rule.sub, 'sub');
-      return cutoff(rule.cutoff);
-    case 'issuer':
-      text(rule.iss, 'iss', MAX_ISS_LENGTH);
-      return cutoff(rule.cutoff);
-    default:
-      throw invalid(`Unknown rule kind "${String((rule as { kind?: unknown }).kind).slice(0, 32)}".`);
-  }
+  return checkRule(rule, now, policy).forgetAfter;
+}
+
+/** A request as a log stores it: rebuilt from its checked fields only, with when it can be forgotten. */
+export interface ValidatedRequest extends RevocationRequest {
+  readonly forgetAfter: number;
 }
 
 /**
  * Validates a batch of requests before anything is written: all good, or `ERR_REVOCATION_INVALID`.
- * Returns each request's `forgetAfter`.
+ * Returns each request rebuilt from the fields its kind defines (extra fields, on the request or its
+ * rule, are dropped: a log stores these, never what it was given), with its `forgetAfter`.
  *
  * @example
  * ```ts
- * const forgetAfter = validateRequests(requests, Date.now(), DEFAULT_REVOCATION_POLICY);
+ * const rows = validateRequests(requests, Date.now(), DEFAULT_REVOCATION_POLICY);
+ * // rows[0]: { rule, reason, actor, forgetAfter }
  * ```
  */
 export function validateRequests(
   requests: readonly RevocationRequest[],
   now: number,
   policy: RevocationPolicy,
-): number[] {
+): ValidatedRequest[] {
   if (!Array.isArray(requests) || requests.length === 0) throw invalid('Nothing to append.');
   if (requests.length > 10_000) throw invalid('At most 10,000 revocations per append.');
-  return requests.map((request) => {
+  return requests.map((request): ValidatedRequest => {
     if (typeof request !== 'object' || request === null) throw invalid('Each revocation must be an object.');
     if (!REVOCATION_REASONS.has(request.reason)) throw invalid('reason is not a known revocation reason.');
-    text(request.actor, 'actor', 256);
-    return forgetAfterOf(request.rule, now, policy);
+    const actor = text(request.actor, 'actor', 256);
+    const { rule, forgetAfter } = checkRule(request.rule, now, policy);
+    return { rule, reason: request.reason, actor, forgetAfter };
   });
+}
+
+/**
+ * Checks `readAfter`'s arguments: whole numbers, `limit` 0 or more. Throws `ERR_REVOCATION_INVALID`.
+ *
+ * @example
+ * ```ts
+ * checkReadAfter(seq, limit); // then read
+ * ```
+ */
+export function checkReadAfter(seq: unknown, limit: unknown): void {
+  if (!Number.isSafeInteger(seq)) throw invalid('seq must be a whole number.');
+  if (!(Number.isSafeInteger(limit) && (limit as number) >= 0))
+    throw invalid('limit must be a whole number, 0 or more.');
+}
+
+/**
+ * Checks `purge`'s time: undefined (the log's clock) or whole epoch milliseconds, 0 or more. Throws
+ * `ERR_REVOCATION_INVALID`.
+ *
+ * @example
+ * ```ts
+ * checkPurgeTime(now);
+ * ```
+ */
+export function checkPurgeTime(now: unknown): void {
+  if (now !== undefined && !(Number.isSafeInteger(now) && (now as number) >= 0)) {
+    throw invalid('now must be whole epoch milliseconds.');
+  }
 }

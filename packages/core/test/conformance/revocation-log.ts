@@ -20,10 +20,12 @@ export interface RevocationLogUnderTest {
   readonly cleanup?: () => Promise<void>;
 }
 
-/** How the suite wants a log opened: with its clock and, sometimes, a policy. */
+/** How the suite wants a log opened: with its clock, sometimes a policy, and where listener errors go. */
 export interface OpenRevocationLogOptions {
   readonly clock: () => number;
   readonly policy?: Partial<RevocationPolicy>;
+  /** Receives what a subscriber's listener throws (the backend's `onListenerError` option). */
+  readonly onListenerError: (error: unknown) => void;
 }
 
 /** Opens a fresh, empty log on separate storage each time it is called. */
@@ -64,10 +66,16 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
     let now = T0;
     let opened: RevocationLog[] = [];
     let cleanups: (() => Promise<void>)[] = [];
+    let listenerErrors: unknown[] = [];
 
     async function start(policy?: Partial<RevocationPolicy>): Promise<RevocationLogUnderTest> {
       now = T0;
-      const subject = await open({ clock: () => now, ...(policy ? { policy } : {}) });
+      listenerErrors = [];
+      const subject = await open({
+        clock: () => now,
+        onListenerError: (error) => listenerErrors.push(error),
+        ...(policy ? { policy } : {}),
+      });
       opened.push(subject.log);
       if (subject.cleanup) cleanups.push(subject.cleanup);
       return subject;
@@ -177,6 +185,95 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
         await expectCode(log.append([]), 'ERR_REVOCATION_INVALID');
         expect(await log.lastSeq()).toBe(0);
       });
+    });
+
+    it('stores only the validated fields of a request: extra fields, a 20 KB one too, are dropped', async () => {
+      const subject = await start();
+      const { log } = subject;
+      const junk = 'x'.repeat(20_000);
+      const clean = everyKind(now);
+      const padded = clean.map(
+        (request) =>
+          ({
+            ...request,
+            rule: { ...request.rule, junk, note: { nested: junk } },
+            extra: junk,
+          }) as unknown as RevocationRequest,
+      );
+      const heard: RevocationEvent[] = [];
+      const unsubscribe = log.subscribe((event) => heard.push(event));
+      const events = await log.append(padded);
+      const expected = clean.map((request, i) => ({
+        ...request,
+        seq: i + 1,
+        recordedAt: T0,
+        forgetAfter: forgetAfterOf(request.rule, T0, DEFAULT_REVOCATION_POLICY),
+      }));
+      expect(events).toEqual(expected);
+      expect(await log.readAfter(0)).toEqual(expected);
+      expect((await log.snapshot()).events).toEqual(expected);
+      await vi.waitFor(() => expect(heard).toHaveLength(6), { timeout: 5_000, interval: 10 });
+      expect(heard).toEqual(expected);
+      expect(JSON.stringify(await log.readAfter(0)).length).toBeLessThan(2_000);
+      unsubscribe();
+      if (subject.reopen) {
+        await log.close();
+        const again = await subject.reopen();
+        opened.push(again);
+        expect(await again.readAfter(0)).toEqual(expected);
+      }
+    });
+
+    it('a listener that throws fails no append, and the other listeners still hear every event', async () => {
+      const { log } = await start();
+      const heard: number[] = [];
+      const before: number[] = [];
+      const failure = new Error('listener failure');
+      const unsubscribeBefore = log.subscribe((event) => before.push(event.seq));
+      const unsubscribeBad = log.subscribe(() => {
+        throw failure;
+      });
+      const unsubscribe = log.subscribe((event) => heard.push(event.seq));
+      await expect(
+        log.append([tokenRequest('a', now + 60_000), tokenRequest('b', now + 60_000)]),
+      ).resolves.toHaveLength(2);
+      await expect(log.append([tokenRequest('c', now + 60_000)])).resolves.toHaveLength(1);
+      await vi.waitFor(() => expect(heard).toEqual([1, 2, 3]), { timeout: 5_000, interval: 10 });
+      expect(before).toEqual([1, 2, 3]);
+      expect(listenerErrors).toEqual([failure, failure, failure]);
+      expect(seqs(await log.readAfter(0))).toEqual([1, 2, 3]);
+      unsubscribeBefore();
+      unsubscribeBad();
+      unsubscribe();
+    });
+
+    it('rejects a readAfter seq or limit that is not a whole number, and a purge time that is not one', async () => {
+      const { log } = await start();
+      await log.append([tokenRequest('a', now + 1_000)]);
+      const bad: [unknown, unknown][] = [
+        [Number.NaN, undefined],
+        [1.5, undefined],
+        [Number.POSITIVE_INFINITY, undefined],
+        ['0', undefined],
+        [0, Number.NaN],
+        [0, -1],
+        [0, 2.5],
+        [0, '10'],
+      ];
+      for (const [seq, limit] of bad) {
+        await expectCode(
+          (log.readAfter as (seq: unknown, limit?: unknown) => Promise<RevocationEvent[]>)(seq, limit),
+          'ERR_REVOCATION_INVALID',
+        );
+      }
+      expect(seqs(await log.readAfter(-1))).toEqual([1]);
+      expect(await log.readAfter(0, 0)).toEqual([]);
+      now = T0 + 1_000 + SKEW;
+      for (const at of [Number.NaN, 1.5, '1', Number.POSITIVE_INFINITY]) {
+        await expectCode((log.purge as (now?: unknown) => Promise<number>)(at), 'ERR_REVOCATION_INVALID');
+      }
+      expect(seqs(await log.readAfter(0))).toEqual([1]);
+      expect(await log.purge()).toBe(1);
     });
 
     it('accepts the same rule twice: each gets its own seq, and applying both has the effect of one', async () => {
