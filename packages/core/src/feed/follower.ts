@@ -137,6 +137,8 @@ export class ReplicaFollower {
 
   #receive(message: FeedMessage): void {
     if (this.#stopped) return;
+    // For the replica's lag figure (`stats().behind`): how far the source is known to be.
+    this.#replica.noteSourceSeq(message.type === 'event' ? message.event.seq : message.seq);
     const last = this.#replica.lastSeq;
     if (message.type === 'event') {
       const { seq } = message.event;

@@ -120,3 +120,17 @@ describe('a replica counts as fresh', () => {
     expect(clock.t).toBe(source.readsAt[2]! + 400);
   });
 });
+
+describe('the lag figure', () => {
+  it('tells the replica how far the source is, from heartbeats and events ahead of a gap', async () => {
+    const { clock, source, replica } = await setUp();
+    source.lastSeq = 7;
+    source.readMs = 0;
+    source.push({ type: 'heartbeat', seq: 5, at: clock.t });
+    expect(replica.stats()).toMatchObject({ lastSeq: 0, sourceSeq: 5, behind: 5 });
+    source.push({ type: 'event', event: event(7) });
+    expect(replica.stats().sourceSeq).toBe(7);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the catch-up both started
+    expect(replica.stats()).toMatchObject({ lastSeq: 7, behind: 0 });
+  });
+});
