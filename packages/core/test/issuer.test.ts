@@ -184,6 +184,22 @@ describe('issued claims', () => {
     });
   }
 
+  it('always carry client_id (RFC 9068): the request\'s, else the issuer\'s clientId, else "revocable"', () => {
+    expect(issuerOf().issue({ sub: 'u' }).claims.client_id).toBe('revocable');
+    expect(issuerOf().issue({ sub: 'u', clientId: 'web' }).claims.client_id).toBe('web');
+    const own = new AccessTokenIssuer({
+      keys: ring,
+      issuer: ISS,
+      audience: AUD,
+      clock,
+      clientId: 'orders-app',
+    });
+    expect(own.issue({ sub: 'u' }).claims.client_id).toBe('orders-app');
+    expect(
+      errorOf(() => new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: AUD, clientId: '' })).code,
+    ).toBe('ERR_CONFIG_INVALID');
+  });
+
   it('keep registered values even when the caller claims object inherits registered names', () => {
     const sneaky = Object.create({ iss: 'https://evil.example', sub: 'admin', exp: 9e9 }) as Record<
       string,

@@ -86,6 +86,8 @@ function claimsJson(claims: AccessTokenClaims): string {
   }
 }
 
+const DEFAULT_CLIENT_ID = 'revocable';
+
 /** Options of an {@link AccessTokenIssuer}. */
 export interface AccessTokenIssuerOptions {
   readonly keys: KeyRing;
@@ -93,6 +95,11 @@ export interface AccessTokenIssuerOptions {
   readonly issuer: string;
   /** Default `aud`. */
   readonly audience: string | readonly string[];
+  /**
+   * The `client_id` of a token whose request names none: RFC 9068 requires the claim in every access
+   * token, so one is always written. Default `revocable` (the application issuing for itself).
+   */
+  readonly clientId?: string;
   /**
    * Default lifetime in seconds, a whole number from 1 to 86400 and at most the ring's
    * `maxTokenLifetimeSec` (so a retired key verifies every token it signed until it expires); a longer
@@ -142,6 +149,7 @@ export interface IssuedAccessToken {
 export class AccessTokenIssuer {
   readonly #options: AccessTokenIssuerOptions;
   readonly #lifetimeSec: number;
+  readonly #clientId: string;
   readonly #clock: () => number;
 
   constructor(options: AccessTokenIssuerOptions) {
@@ -170,7 +178,11 @@ export class AccessTokenIssuer {
         'audience must be a non-empty string or a non-empty array of them.',
       );
     }
+    if (options.clientId !== undefined && (typeof options.clientId !== 'string' || options.clientId === '')) {
+      throw new RevocableError('ERR_CONFIG_INVALID', 'clientId must be a non-empty string.');
+    }
     this.#options = options;
+    this.#clientId = options.clientId ?? DEFAULT_CLIENT_ID;
     this.#lifetimeSec = lifetime;
     this.#clock = options.clock ?? Date.now;
   }
@@ -226,7 +238,7 @@ export class AccessTokenIssuer {
       iat,
       jti: randomBytes(16).toString('base64url'),
       ...(request.sid !== undefined && { sid: request.sid }),
-      ...(request.clientId !== undefined && { client_id: request.clientId }),
+      client_id: request.clientId ?? this.#clientId,
       ...(request.scope !== undefined && { scope: request.scope }),
     };
     const key = this.#options.keys.signingKey();
