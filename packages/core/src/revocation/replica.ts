@@ -71,6 +71,7 @@ export interface ReplicaStats {
   readonly stalenessMs: number;
   readonly stale: boolean;
   readonly purged: number;
+  /** fail-open only: tokens accepted while stale (those a known rule rejected are not counted). */
   readonly staleAccepts: number;
   readonly bootstraps: number;
   readonly tokenTableBytes: number;
@@ -173,8 +174,15 @@ export class Replica implements RevocationCheck {
           'Revocation state is too old to decide; try again shortly.',
         );
       }
-      this.#staleAccepts++;
+      // fail-open counts the tokens it accepted on stale state, not the ones a known rule rejected.
+      const rule = this.#match(facts, now);
+      if (rule === undefined) this.#staleAccepts++;
+      return rule;
     }
+    return this.#match(facts, now);
+  }
+
+  #match(facts: TokenFacts, now: number): RuleKind | undefined {
     if (this.#tokens.size > 0 && this.#tokens.has(facts.tokenId, now)) return 'token';
     const at = facts.issuedAtMs;
     if (
@@ -202,14 +210,7 @@ export class Replica implements RevocationCheck {
         'Revocation state is too old to decide; try again shortly.',
       );
     }
-    const freshAt = this.#freshAt;
-    this.#freshAt = Number.POSITIVE_INFINITY;
-    let local: RuleKind | undefined;
-    try {
-      local = this.check(facts);
-    } finally {
-      this.#freshAt = freshAt;
-    }
+    const local = this.#match(facts, this.#clock());
     if (local !== undefined) return local;
     let active: boolean;
     try {
