@@ -32,8 +32,9 @@ const MIGRATE_STEP = 16;
 let inspect: (table: TokenIdTable) => TokenIdTableInternals;
 
 /**
- * The set of revoked token ids (`jti`) a Replica holds in every API process, with the expiry after
- * which each can be forgotten. Checks are O(1) and allocate nothing.
+ * A compact set of token ids (`jti`) with the expiry after which each can be forgotten: a Replica
+ * holds two in every API process, the revoked ids and, in allowlist mode, the ids recorded at issue
+ * time. Checks are O(1) and allocate nothing.
  *
  * Layout: an open-addressing table with linear probing over one `ArrayBuffer` of 12-byte slots (a
  * 64-bit fingerprint of the id and its expiry as Uint32 seconds, rounded up so an entry is never
@@ -52,9 +53,12 @@ let inspect: (table: TokenIdTable) => TokenIdTableInternals;
  *
  * False positives: only the 64-bit fingerprint is compared, so an id that was never added is reported
  * present when its fingerprint equals a stored one. With n stored entries and a well-spread hash the
- * chance is about n / 2^64 per lookup: 5.4e-14 at 1M entries and 5.4e-13 at 10M (one false rejection
- * in about 1.8e12 lookups at 10M). Such a token is refused as revoked, never accepted by mistake. Two
- * stored ids with one fingerprint share a slot with the later expiry, so neither is forgotten early.
+ * chance is about n / 2^64 per lookup: 5.4e-14 at 1M entries and 5.4e-13 at 10M (once in about
+ * 1.8e12 lookups at 10M). What that means depends on the table: in the revoked-id table, a token is
+ * refused as revoked although it was not (a false rejection); in allowlist mode's table, a token whose
+ * id was never recorded is accepted as if it had been (the same n / 2^64 chance per lookup, n the
+ * recorded ids), if no other rule revokes it. Two stored ids with one fingerprint share a slot with
+ * the later expiry, so neither is forgotten early.
  *
  * The hash is a seeded 2×32-bit MurmurHash3-style hash over UTF-16 code units (any string: non-ASCII,
  * lone surrogates, any length). The seed is random per table unless given; it is not a cryptographic
