@@ -21,7 +21,14 @@ const TOMBSTONE_LOW = 1;
 const MAX_LOAD = 0.75;
 const MIN_CAPACITY = 16;
 const MAX_CAPACITY = 2 ** 27;
-/** The most entries `initialCapacity` may ask for (within the package: Replica presizes with it). */
+/**
+ * The most entries `initialCapacity` may ask for (within the package: Replica presizes with it).
+ *
+ * @example
+ * ```ts
+ * const table = new TokenIdTable({ initialCapacity: Math.min(count, MAX_INITIAL_CAPACITY) });
+ * ```
+ */
 export const MAX_INITIAL_CAPACITY = MAX_CAPACITY * MAX_LOAD;
 const DEFAULT_INITIAL_CAPACITY = 1024;
 const MAX_EXPIRY_SECONDS = 0xffff_ffff;

@@ -133,7 +133,15 @@ export function forgetAfterOf(rule: RevocationRule, now: number, policy: Revocat
   return checkRule(rule, now, policy).forgetAfter;
 }
 
-/** A request as a log stores it: rebuilt from its checked fields only, with when it can be forgotten. */
+/**
+ * A request as a log stores it: rebuilt from its checked fields only, with when it can be forgotten.
+ *
+ * @example
+ * ```ts
+ * const [row]: ValidatedRequest[] = validateRequests(requests, Date.now(), policy);
+ * await insert({ rule: JSON.stringify(row.rule), reason: row.reason, actor: row.actor, forget_after: row.forgetAfter });
+ * ```
+ */
 export interface ValidatedRequest extends RevocationRequest {
   readonly forgetAfter: number;
 }
