@@ -79,8 +79,10 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
       const unsubscribe = storage.log.subscribe((event) => (live ? send(event) : pending.push(event)));
       const beat = async () => {
         try {
+          // The time is taken first: the heartbeat then says "everything up to seq was known at `at`".
+          const at = Date.now();
           const seq = await storage.log.lastSeq();
-          raw.write(`event: heartbeat\ndata: ${JSON.stringify({ seq, at: Date.now() })}\n\n`);
+          raw.write(`event: heartbeat\ndata: ${JSON.stringify({ seq, at })}\n\n`);
         } catch {
           /* the log is closing; the stream ends with it */
         }
