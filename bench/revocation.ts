@@ -151,6 +151,26 @@ function purgeAll(table: TokenIdTable, nowMs: number): { totalMs: number; stepsU
   return { totalMs, stepsUs };
 }
 
+/**
+ * The slowest `add` that started a growth while loading the workload from the default size, wall time
+ * in µs: what one revocation arriving at a replica can cost the event loop when its table must grow
+ * (a growth is incremental: that add allocates the new table, later adds move 16 slots each). Only
+ * those ~10 adds are compared, so GC pauses and preemption that land on any of the other adds (this
+ * process holds the workload's 1M id strings) do not stand in for the table's work.
+ */
+function slowestGrowthAdd(w: Workload): number {
+  const table = new TokenIdTable();
+  let worst = 0;
+  for (let i = 0; i < w.n; i++) {
+    const bytes = table.byteLength;
+    const start = performance.now();
+    table.add(w.ids[i]!, w.expiries[i]!);
+    const us = (performance.now() - start) * 1000;
+    if (table.byteLength > bytes && us > worst) worst = us;
+  }
+  return worst;
+}
+
 /** The slowest step once each step's time is its fastest over identical runs. */
 function worstStep(runsUs: readonly (readonly number[])[]): number {
   const steps = Math.min(...runsUs.map((run) => run.length));
@@ -189,6 +209,12 @@ function measureSize(n: number, mode: Mode, log: (line: string) => void): SizeFi
     log(`revocation ${tag}: purge ${purge.totalMs.toFixed(1)} ms in ${purge.stepsUs.length} steps`);
   };
   const large = n > 1_000_000;
+  // The slowest growth add of a grown load, the least over the runs (a preemption rarely hits every run).
+  const addWorstUs: number[] = [];
+  if (!large) {
+    for (let r = 0; r < settings.loads; r++) addWorstUs.push(slowestGrowthAdd(w));
+    log(`revocation ${tag}: slowest growth add ${Math.min(...addWorstUs).toFixed(0)} µs`);
+  }
   let ours: TokenIdTable | undefined;
   for (let r = 0; r < (large ? 1 : settings.loads); r++) {
     if (!large) {
@@ -248,6 +274,9 @@ function measureSize(n: number, mode: Mode, log: (line: string) => void): SizeFi
     { name: `bytes_per_entry_${tag}`, value: bytesOurs, unit: 'bytes' },
     { name: `bytes_map_${tag}`, value: bytesMap, unit: 'bytes' },
     ...(grownMs.length > 0 ? [{ name: `load_${tag}`, value: median(grownMs), unit: 'ms' }] : []),
+    ...(addWorstUs.length > 0
+      ? [{ name: `add_growth_max_${tag}`, value: Math.min(...addWorstUs), unit: 'us' }]
+      : []),
     { name: `load_presized_${tag}`, value: median(presizedMs), unit: 'ms' },
     { name: `load_map_${tag}`, value: mapLoadMs, unit: 'ms' },
     { name: `purge_all_${tag}`, value: median(purgeMs), unit: 'ms' },
@@ -303,6 +332,7 @@ async function measure(mode: Mode, log: (line: string) => void): Promise<SuiteRe
     gc
       ? 'bytes_map: heap growth from building the Map with its own key strings and boxed expiry numbers, after a forced GC (--expose-gc); ours: the typed arrays only (ids are not kept)'
       : 'bytes_map: ESTIMATED from process.memoryUsage() without a forced GC (gc unavailable); expect noise',
+    'add_growth_max: the slowest of the adds that started a growth while loading from the default size (growth is incremental: such an add allocates the new table, each later add moves at most 16 entries), wall time, least over the 1m loads',
     `purge: a fully expired table (1m: grown by adds; 10m: presized) emptied in steps of ${PURGE_BUDGET} slots, after a warm-up on a small table; step median/p99/max over every step of every run, so p99 and max include the OS preempting the process; purge_step_worst: the 1m runs use one seed, so step k does the same work in each, and it is the largest over k of the fastest run of step k (preemption filtered; not printed with one run: --quick, 10m) (1-min load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end, on ${os.cpus().length} cores)`,
     SETTINGS[mode].sizes.includes(10_000_000)
       ? '10m: one presized load, purged after the lookups'
