@@ -84,6 +84,7 @@ export {
   DEFAULT_REVOCATION_POLICY,
   forgetAfterOf,
   type RevocationPolicy,
+  type ValidatedRequest,
   validateRequests,
 } from './revocation/validate.js';
 export { MemorySessionStore } from './sessions/memory-session-store.js';

@@ -64,6 +64,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       lifetimeSec: config.accessTokenTtlSec,
     });
     const replica = new Replica({
+      maxTokenLifetimeMs,
       maxStalenessMs: config.maxStalenessMs,
       stalePolicy: config.stalePolicy === 'introspect' ? 'fail-closed' : config.stalePolicy,
       allowlist: config.allowlist,

@@ -35,7 +35,11 @@ export interface VerifierOptions {
   readonly requiredClaims?: readonly string[];
   /** The claim that identifies one token for `token` rules. Default `jti` (Entra ID: `uti`). */
   readonly tokenIdClaim?: string;
-  /** Seconds of clock skew tolerated on `exp`, `nbf`, `iat`. Default 5. */
+  /**
+   * Seconds of clock skew tolerated on `exp`, `nbf`, `iat`. Default 5, at most 300. Keep it within the
+   * revocation log's `clockSkewMs` (default 60 s): token and key rules are kept that long past `exp`,
+   * and a token accepted longer than that past its `exp` would outlive its revocation.
+   */
   readonly clockToleranceSec?: number;
   /**
    * The longest access-token lifetime (`exp - iat`) accepted, in seconds; a longer-lived token is
