@@ -66,8 +66,14 @@ describe('standards, with real peers: openid-client, jose, an HTTP replica', () 
     expect((await oauth.tokenIntrospection(config, refreshed.access_token)).active).toBe(false);
     expect((await http.get('/api/me', refreshed.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
 
+    // A wrong hint changes nothing (RFC 7009 §2.1: the server may extend its search): told by shape.
+    const hinted = await oauth.refreshTokenGrant(publicConfig, refreshed.refresh_token!);
+    await oauth.tokenRevocation(config, hinted.access_token, { token_type_hint: 'refresh_token' });
+    expect((await http.get('/api/me', hinted.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
+
+
     // Revoking the refresh token ends the session: its other access tokens die too.
-    const again = await oauth.refreshTokenGrant(publicConfig, refreshed.refresh_token!);
+    const again = await oauth.refreshTokenGrant(publicConfig, hinted.refresh_token!);
     await oauth.tokenRevocation(config, again.refresh_token!, { token_type_hint: 'refresh_token' });
     expect((await http.get('/api/me', again.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
     await expect(oauth.refreshTokenGrant(publicConfig, again.refresh_token!)).rejects.toMatchObject({
