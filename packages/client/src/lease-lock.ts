@@ -56,12 +56,12 @@ export class LeaseLock implements RefreshLock {
     this.#now = options.now ?? Date.now;
   }
 
-  run<T>(task: () => Promise<T>): Promise<T> {
-    return this.#tab.run(async () => {
-      await this.#acquire();
+  run<T>(task: (waited: boolean) => Promise<T>): Promise<T> {
+    return this.#tab.run(async (queued) => {
+      const waited = (await this.#acquire()) || queued;
       const renew = setInterval(() => this.#claim(), this.#timing.leaseMs / 3);
       try {
-        return await task();
+        return await task(waited);
       } finally {
         clearInterval(renew);
         if (readLease(this.#storage, this.#key)?.owner === this.#owner) this.#storage.removeItem(this.#key);
@@ -74,13 +74,14 @@ export class LeaseLock implements RefreshLock {
     this.#storage.setItem(this.#key, JSON.stringify(lease));
   }
 
-  async #acquire(): Promise<void> {
-    for (;;) {
+  /** Resolves once this tab holds the lease: `true` when another tab held or won it first. */
+  async #acquire(): Promise<boolean> {
+    for (let waited = false; ; waited = true) {
       const held = readLease(this.#storage, this.#key);
       if (held === null || held.until <= this.#now() || held.owner === this.#owner) {
         this.#claim();
         await sleep(this.#timing.settleMs);
-        if (readLease(this.#storage, this.#key)?.owner === this.#owner) return;
+        if (readLease(this.#storage, this.#key)?.owner === this.#owner) return waited;
       }
       await sleep(this.#timing.pollMs + Math.random() * this.#timing.pollMs);
     }

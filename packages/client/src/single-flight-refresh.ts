@@ -24,7 +24,7 @@ export const PEER_GRANT_WAIT_MS = 1500;
  * Single-flight refresh: one rotation at a time across every tab, and none at all when another tab
  * already rotated while this one waited for the lock. Two tabs that both hold token T and both ask
  * for a refresh end with one rotation: the first rotates and shares T'; the second, once it has the
- * lock, sees T' (or the rotation note, and waits for T') and uses it. Because the lock serialises
+ * lock, sees T' (or, having waited for the lock or seen the rotation note, waits for T') and uses it. Because the lock serialises
  * rotations and tabs share one cookie jar, even a tab that must rotate itself sends the newest
  * refresh cookie, never a spent one: no reuse detection.
  */
@@ -41,10 +41,12 @@ export class SingleFlightRefresh {
     if (this.#inFlight) return this.#inFlight;
     const seen = this.#marker();
     const flight = this.#deps.lock
-      .run(async () => {
+      .run(async (waited) => {
         const held = this.#deps.current();
         if (held !== null && held.token !== stale) return held;
-        if (this.#marker() !== seen) {
+        // Another tab had the lock, or noted a rotation since this call began: its token may still
+        // be on its way (BroadcastChannel and localStorage can lag behind the lock grant).
+        if (waited || this.#marker() !== seen) {
           const shared = await this.#deps.waitForGrant(stale, PEER_GRANT_WAIT_MS);
           if (shared !== null) return shared;
         }

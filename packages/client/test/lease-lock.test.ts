@@ -37,6 +37,20 @@ describe('LeaseLock (the fallback without Web Locks)', () => {
     expect(order).toEqual(['first', 'second']);
   });
 
+  it('tells a task whether it had to wait for another tab', async () => {
+    const storage = new MemoryStorage();
+    const [a, b] = ['a', 'b'].map((owner) => new LeaseLock(storage, 'k', { timing, owner }));
+    const waited: string[] = [];
+    const first = a!.run(async (w) => {
+      waited.push(`a ${w}`);
+      await sleep(30);
+    });
+    await sleep(10);
+    await Promise.all([first, b!.run(async (w) => void waited.push(`b ${w}`))]);
+    await b!.run(async (w) => void waited.push(`b again ${w}`));
+    expect(waited).toEqual(['a false', 'b true', 'b again false']);
+  });
+
   it('frees the lease when the task ends, even when it throws', async () => {
     const storage = new MemoryStorage();
     const lock = new LeaseLock(storage, 'k', { timing });

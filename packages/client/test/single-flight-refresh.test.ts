@@ -11,10 +11,14 @@ const grant = (token: string): Grant => ({
   sessionId: 's',
 });
 
-/** Tabs sharing one lock and one localStorage; a rotation's token reaches the other tabs after `deliveryMs`. */
-function tabs(count: number, deliveryMs: number) {
+/**
+ * Tabs sharing one lock and one localStorage; a rotation's token reaches the other tabs after
+ * `deliveryMs`. Without `note`, no rotation note at all: as in a browser where another process's
+ * localStorage write is not visible yet when the lock is granted.
+ */
+function tabs(count: number, deliveryMs: number, { note = true } = {}) {
   const lock = new TabMutex();
-  const storage = new MemoryStorage();
+  const storage = note ? new MemoryStorage() : undefined;
   let rotations = 0;
   const held: (Grant | null)[] = Array.from({ length: count }, () => grant('t0'));
   const waiters = new Set<() => void>();
@@ -77,6 +81,13 @@ describe('SingleFlightRefresh', () => {
     expect(rotations()).toBe(1);
   });
 
+  it('rotates once for tabs that refresh at once when the lock is granted before the note or the token arrive', async () => {
+    const { coordinators, rotations } = tabs(2, 20, { note: false });
+    const results = await Promise.all(coordinators.map((tab) => tab.refresh('t0')));
+    expect(results.map((g) => g.token)).toEqual(['t1', 't1']);
+    expect(rotations()).toBe(1);
+  });
+
   it('rotates again for a later refresh: only a rotation made while waiting is reused', async () => {
     const { coordinators, rotations } = tabs(2, 0);
     await coordinators[0]!.refresh('t0');
@@ -88,8 +99,8 @@ describe('SingleFlightRefresh', () => {
   it('notes a rotation in storage without any token in it', async () => {
     const { coordinators, storage } = tabs(1, 0);
     await coordinators[0]!.refresh('t0');
-    expect(storage.getItem('app:rotated')).toMatch(/^[a-z0-9]+\.[a-z0-9]+$/);
-    expect(storage.dump()).not.toContain('t1');
+    expect(storage!.getItem('app:rotated')).toMatch(/^[a-z0-9]+\.[a-z0-9]+$/);
+    expect(storage!.dump()).not.toContain('t1');
   });
 
   it('lets the next call rotate after a failed rotation', async () => {

@@ -54,11 +54,25 @@ export class TabBus {
   }
 }
 
-/** `navigator.locks` shared by the tabs of one origin. */
+/** `navigator.locks` shared by the tabs of one origin (one lock name), with `ifAvailable`. */
 export function sharedLocks() {
   const mutex = new TabMutex();
+  let held = 0;
+  const lock = { name: 'shared' };
   return {
-    request: <T>(_name: string, _options: { mode: 'exclusive' }, task: () => Promise<T>) => mutex.run(task),
+    request: async <T>(
+      _name: string,
+      options: { mode: 'exclusive'; ifAvailable?: boolean },
+      task: (lock: unknown) => Promise<T>,
+    ): Promise<T> => {
+      if (options.ifAvailable && held > 0) return task(null);
+      held++;
+      try {
+        return await mutex.run(() => task(lock));
+      } finally {
+        held--;
+      }
+    },
   };
 }
 
