@@ -8,7 +8,28 @@ import {
   launchChromium,
   screenshot,
   startDemoService,
+  UI_TIMEOUT_MS,
 } from './support/browser.js';
+
+/** The signing keys as the console lists them: full kid (its tooltip) and state, in table order. */
+async function keyRows(page: Page): Promise<{ kid: string | null; state: string }[]> {
+  return page.locator('#keys tbody tr').evaluateAll((rows) =>
+    rows.map((row) => ({
+      kid: row.querySelector('code')?.getAttribute('title') ?? null,
+      state: (row as HTMLTableRowElement).cells[2]?.textContent ?? '',
+    })),
+  );
+}
+
+/** Accepts the next confirm() the page opens, and returns its message. */
+function acceptNextDialog(page: Page): Promise<string> {
+  return new Promise((resolve) => {
+    page.once('dialog', (dialog) => {
+      resolve(dialog.message());
+      void dialog.accept();
+    });
+  });
+}
 
 describeInChromium('the admin console in Chromium', () => {
   let service: RunningService;
@@ -76,6 +97,21 @@ describeInChromium('the admin console in Chromium', () => {
     const row = (await sessionRows.first().textContent()) ?? '';
     expect(row).toContain('HeadlessChrome');
     expect(row).toContain('127.0.0.1');
+    // "Last seen" shows the session's last activity, as the admin API reports it.
+    const headers = await console_.locator('#sessions thead th').allTextContents();
+    const lastSeen = sessionRows.first().locator('td').nth(headers.indexOf('Last seen'));
+    const users = await http.call('GET', '/admin/users', { token: ADMIN_TOKEN });
+    const linus = users.body.users.find((u: { username: string }) => u.username === 'linus');
+    const [session] = (await http.call('GET', `/admin/users/${linus.id}/sessions`, { token: ADMIN_TOKEN }))
+      .body.sessions;
+    expect(await lastSeen.locator('time').getAttribute('datetime')).toBe(
+      new Date(session.lastSeenAt).toISOString(),
+    );
+    expect(((await lastSeen.textContent()) ?? '').trim()).toMatch(/\d/);
+    // The table is not a live region (a re-render would read it all out); a short summary is announced.
+    expect(await console_.getAttribute('#sessions', 'aria-live')).toBeNull();
+    expect(await console_.textContent('#sessions-status')).toBe('linus has 1 live session.');
+    expect(await console_.getAttribute('#sessions-status', 'role')).toBe('status');
     expect(await console_.evaluate(() => document.activeElement?.id)).toBe('sessions-heading');
 
     // The demo works before the revocation.
@@ -93,7 +129,12 @@ describeInChromium('the admin console in Chromium', () => {
       'admin:alice',
     );
     await eventually(() => sessionRows.count()).toBe(0);
-    // The propagation chart has a bar for the revocation, with a text alternative.
+    expect(await console_.textContent('#sessions-status')).toBe('linus has no live session.');
+    // The propagation chart has a bar for the revocation, with a text alternative; it measures log → console.
+    expect(await console_.textContent('#c-propagation')).toBe('Propagation: log → this console');
+    expect(await console_.textContent('#propagation-chart title')).toMatch(
+      /^From the revocation log to this console/,
+    );
     await eventually(() => console_.locator('#propagation-chart rect').count()).toBe(1);
     expect(await console_.textContent('#propagation-summary')).toMatch(/last \d+ ms, median \d+ ms/);
     expect(await console_.locator('#lag-chart polyline').count()).toBe(1);
@@ -120,7 +161,15 @@ describeInChromium('the admin console in Chromium', () => {
     expect((await http.get('/api/me', tokens.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
 
     const again = await http.login('margaret');
-    await console_.getByRole('button', { name: 'Log margaret out everywhere' }).click();
+    // Its accessible name starts with its visible text (WCAG 2.5.3), and it asks first.
+    const everywhere = console_.getByRole('button', { name: 'Log out everywhere: margaret' });
+    expect(await everywhere.textContent()).toBe('Log out everywhere');
+    console_.once('dialog', (dialog) => void dialog.dismiss());
+    await everywhere.click();
+    expect((await http.get('/api/me', again.access_token)).status).toBe(200);
+    const asked = acceptNextDialog(console_);
+    await everywhere.click();
+    expect(await asked).toBe('Log margaret out everywhere? Every session and token of margaret ends now.');
     await eventually(() => console_.textContent('#action-status')).toMatch(
       /^Revoked every token of margaret/,
     );
@@ -131,7 +180,13 @@ describeInChromium('the admin console in Chromium', () => {
 
     const signedByOldKey = await http.login('margaret');
     const oldKid = (await http.get('/api/me', signedByOldKey.access_token)).body.kid;
-    await console_.getByRole('button', { name: /^Revoke key .* \(rotates first\)$/ }).click();
+    const revokeKey = console_.getByRole('button', { name: /^Revoke key .* \(rotates first\)$/ });
+    console_.once('dialog', (dialog) => void dialog.dismiss());
+    await revokeKey.click();
+    expect((await http.get('/api/me', signedByOldKey.access_token)).status).toBe(200);
+    const confirmed = acceptNextDialog(console_);
+    await revokeKey.click();
+    expect(await confirmed).toMatch(/^Revoke key .*\? Every token it signed is rejected from now on\.$/);
     await eventually(() => console_.textContent('#action-status')).toMatch(/^Revoked key /);
     expect((await http.get('/api/me', signedByOldKey.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
     const fresh = await http.login('margaret');
@@ -149,5 +204,83 @@ describeInChromium('the admin console in Chromium', () => {
     );
     expect(pageErrors).toEqual([]);
     await screenshot(console_, 'console', 'console.png');
+  });
+
+  it('rotates keys: the next key signs, the active one retires', async () => {
+    const before = await keyRows(console_);
+    const active = before.find((k) => k.state === 'active')!;
+    const next = before.find((k) => k.state === 'next')!;
+    await console_.getByRole('button', { name: 'Rotate keys' }).click();
+    await eventually(() => console_.textContent('#action-status')).toMatch(/^Keys rotated: .* signs now\.$/);
+    await eventually(() =>
+      keyRows(console_).then((rows) => rows.find((k) => k.state === 'active')?.kid),
+    ).toBe(next.kid);
+    const after = await keyRows(console_);
+    expect(after.find((k) => k.kid === active.kid)?.state).toBe('retired');
+    const fresh = after.find((k) => k.state === 'next');
+    expect(fresh?.kid).toBeTruthy();
+    expect(before.map((k) => k.kid)).not.toContain(fresh?.kid);
+    // New tokens are signed by the new active key.
+    const tokens = await http.login('margaret');
+    expect((await http.get('/api/me', tokens.access_token)).body.kid).toBe(next.kid);
+  });
+
+  it('suspends a user (every token dies, no login) and reinstates them', async () => {
+    const tokens = await http.registerAndLogin('grace');
+    await console_.getByRole('button', { name: 'Reload' }).click();
+    const row = console_.locator('#users tbody tr', { hasText: 'grace' });
+    await console_.getByRole('button', { name: 'Suspend grace' }).click();
+    await eventually(() => console_.textContent('#action-status')).toBe(
+      'grace is suspended: every token revoked.',
+    );
+    await eventually(() => row.locator('td').nth(2).textContent()).toBe('yes');
+    expect((await http.get('/api/me', tokens.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
+    expect(
+      (await http.post('/auth/login', { username: 'grace', password: 'correct horse battery' })).status,
+    ).not.toBe(200);
+
+    await console_.getByRole('button', { name: 'Reinstate grace' }).click();
+    await eventually(() => console_.textContent('#action-status')).toBe('grace is reinstated.');
+    await eventually(() => row.locator('td').nth(2).textContent()).toBe('no');
+    const again = await http.login('grace');
+    expect((await http.get('/api/me', again.access_token)).status).toBe(200);
+  });
+
+  it('shows a hostile username and User-Agent as text, never as markup', async () => {
+    const name = '<img src=x onerror=window.__xss=1>';
+    const agent = 'Mozilla/5.0 (<img src=x onerror=window.__xss=2>) <script>window.__xss=3</script>/1.0';
+    const hostile = await browser.newContext({ userAgent: agent });
+    const page = await hostile.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${base}/demo`);
+    await page.waitForSelector('body[data-session="signed-out"]', { timeout: UI_TIMEOUT_MS });
+    await page.getByLabel('Username').fill(name);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByLabel('Password').press('Enter');
+    await page.waitForSelector('body[data-session="signed-in"]', { timeout: UI_TIMEOUT_MS });
+    expect(await page.textContent('#session-status')).toContain(`Signed in as ${name} — session`);
+
+    await console_.getByRole('button', { name: 'Reload' }).click();
+    const cell = console_.locator('#users tbody td', { hasText: name });
+    await eventually(() => cell.count()).toBe(1);
+    expect(await cell.textContent()).toBe(name);
+    await console_.getByRole('button', { name: `Sessions of ${name}` }).click();
+    await eventually(() => console_.textContent('#sessions-heading')).toBe(`Live sessions of ${name}`);
+    const device = console_.locator('#sessions tbody tr td').nth(1);
+    expect(await device.textContent()).toContain('<img src=x onerror=window.__xss=2>');
+    expect(await device.locator('span').getAttribute('title')).toBe(agent);
+    // Through the feed and the audit trail too.
+    const asked = acceptNextDialog(console_);
+    await console_.getByRole('button', { name: `Log out everywhere: ${name}` }).click();
+    await asked;
+    await eventually(() => console_.locator('#feed li').first().textContent()).toContain(`user ${name}`);
+    await eventually(() => console_.locator('#audit tbody tr').first().textContent()).toContain(name);
+
+    for (const p of [console_, page]) {
+      expect(await p.evaluate(() => (window as { __xss?: unknown }).__xss)).toBeUndefined();
+      expect(await p.locator('main img, main script').count()).toBe(0);
+    }
+    expect(pageErrors).toEqual([]);
+    await hostile.close();
   });
 });

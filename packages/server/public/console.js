@@ -88,9 +88,15 @@ function userActions(user) {
   sessions.setAttribute('aria-controls', 'sessions');
   const everywhere = button(
     'Log out everywhere',
-    () =>
-      act(() => revoke({ kind: 'subject', iss: issuer, sub: user.id }, `every token of ${user.username}`)),
-    { danger: true, name: `Log ${user.username} out everywhere` },
+    () => {
+      const question = `Log ${user.username} out everywhere? Every session and token of ${user.username} ends now.`;
+      if (!confirm(question)) return;
+      void act(() =>
+        revoke({ kind: 'subject', iss: issuer, sub: user.id }, `every token of ${user.username}`),
+      );
+    },
+    // The accessible name starts with the visible text, so voice control users can say what they see.
+    { danger: true, name: `Log out everywhere: ${user.username}` },
   );
   const suspend = button(
     user.suspended ? 'Reinstate' : 'Suspend',
@@ -133,6 +139,11 @@ async function showSessions(sub, focus) {
   const name = names.get(sub) ?? short(sub);
   const heading = el('h3', { id: 'sessions-heading', tabIndex: -1 }, `Live sessions of ${name}`);
   const live = sessions.filter((s) => s.endedAt === null);
+  // The table is not a live region (every re-render would be read out): this one line is announced.
+  $('sessions-status').textContent =
+    live.length === 0
+      ? `${name} has no live session.`
+      : `${name} has ${live.length} live session${live.length === 1 ? '' : 's'}.`;
   $('sessions').replaceChildren(
     heading,
     table(
@@ -186,6 +197,13 @@ async function revokeKey(key) {
   await loadKeys();
 }
 
+function confirmRevokeKey(key) {
+  const rotating = key.state === 'active' ? ' (rotating first)' : '';
+  if (!confirm(`Revoke key ${short(key.kid, 16)}${rotating}? Every token it signed is rejected from now on.`))
+    return;
+  void act(() => revokeKey(key));
+}
+
 async function loadKeys() {
   const { keys } = await admin('/admin/keys');
   $('keys').replaceChildren(
@@ -203,7 +221,7 @@ async function loadKeys() {
         (k) =>
           k.state === 'next' || revokedKids.has(k.kid)
             ? ''
-            : button('Revoke key', () => act(() => revokeKey(k)), {
+            : button('Revoke key', () => confirmRevokeKey(k), {
                 danger: true,
                 name: `Revoke key ${short(k.kid, 16)}${k.state === 'active' ? ' (rotates first)' : ''}`,
               }),
@@ -339,6 +357,8 @@ function closeConsole() {
   audit.clear();
   revokedKids.clear();
   $('feed').replaceChildren();
+  $('sessions').replaceChildren();
+  $('sessions-status').textContent = '';
   $('console-body').hidden = true;
   $('close-console').disabled = true;
   $('admin-status').textContent = 'Console closed; the credential is forgotten.';
