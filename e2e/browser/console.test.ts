@@ -60,9 +60,9 @@ describeInChromium('the admin console in Chromium', () => {
     });
     await demo.goto(`${base}/demo`);
     await demo.waitForFunction(() => document.body.dataset['session'] === 'signed-out');
-    await demo.getByLabel('Username').fill('linus');
-    await demo.getByLabel('Password').fill('correct horse battery');
-    await demo.getByLabel('Password').press('Enter');
+    await demo.getByLabel('Username', { exact: true }).fill('linus');
+    await demo.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await demo.getByLabel('Password', { exact: true }).press('Enter');
     await demo.waitForSelector('body[data-session="signed-in"]');
   });
 
@@ -254,9 +254,9 @@ describeInChromium('the admin console in Chromium', () => {
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${base}/demo`);
     await page.waitForSelector('body[data-session="signed-out"]', { timeout: UI_TIMEOUT_MS });
-    await page.getByLabel('Username').fill(name);
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByLabel('Password').press('Enter');
+    await page.getByLabel('Username', { exact: true }).fill(name);
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await page.getByLabel('Password', { exact: true }).press('Enter');
     await page.waitForSelector('body[data-session="signed-in"]', { timeout: UI_TIMEOUT_MS });
     expect(await page.textContent('#session-status')).toContain(`Signed in as ${name} — session`);
 

@@ -11,14 +11,27 @@ import {
   UI_TIMEOUT_MS,
 } from './support/browser.js';
 
-const PASSWORD = 'correct horse battery';
+/** Unique, so a heap snapshot can tell whether the page still holds it (no source file contains it). */
+const PASSWORD = 'demo-story pw 7f3a91';
 
 async function signIn(page: Page, username: string): Promise<void> {
   // By keyboard: type into the labelled fields and submit with Enter.
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('Password').press('Enter');
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Password', { exact: true }).press('Enter');
   await page.waitForSelector('body[data-session="signed-in"]', { timeout: UI_TIMEOUT_MS });
+}
+
+/** Whether the page's JavaScript heap still holds `text` after a full garbage collection. */
+async function heapHolds(page: Page, text: string): Promise<boolean> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.enable');
+  await cdp.send('HeapProfiler.collectGarbage');
+  const chunks: string[] = [];
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', ({ chunk }) => chunks.push(chunk));
+  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  await cdp.detach();
+  return chunks.join('').includes(text);
 }
 
 describeInChromium('the stolen-token demo in Chromium', () => {
@@ -92,8 +105,14 @@ describeInChromium('the stolen-token demo in Chromium', () => {
 
     // Step 5: sign in again, open three more sessions, end them all from the third.
     await signIn(page, 'ada');
+    // The page keeps no password: step 1's field is cleared, and step 5 asks for it again.
+    expect(await page.inputValue('#password')).toBe('');
+    expect(await page.inputValue('#device-username')).toBe('ada');
+    await page.getByLabel('Password for the devices').fill(PASSWORD);
     await page.getByRole('button', { name: 'Open 3 more sessions' }).click();
     await eventually(() => page.locator('#device-rows tr td.ok').count()).toBe(4);
+    expect(await page.inputValue('#device-password')).toBe('');
+    expect(await heapHolds(page, PASSWORD)).toBe(false);
     await page.getByRole('button', { name: 'Log out everywhere from device 3' }).click();
     await eventually(() => page.textContent('#everywhere-result')).toMatch(
       /ended 4 sessions: all 4 were rejected on their first check, within \d+ ms of its answer/,

@@ -118,8 +118,8 @@ describeInChromium('the client across two tabs in Chromium', () => {
           locks: missing.includes('locks') ? 'undefined' : 'object',
           channel: shares ? 'function' : 'undefined',
         });
-        await tabA.getByLabel('Username').fill(username);
-        await tabA.getByLabel('Password').fill('correct horse battery');
+        await tabA.getByLabel('Username', { exact: true }).fill(username);
+        await tabA.getByLabel('Password', { exact: true }).fill('correct horse battery');
         await tabA.getByRole('button', { name: 'Register & log in' }).click();
         await tabA.waitForSelector('body[data-session="signed-in"]', { timeout: UI_TIMEOUT_MS });
         rotated = 0;

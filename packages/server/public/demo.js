@@ -21,7 +21,6 @@ async function loadClient() {
 
 const client = await loadClient();
 let username = null;
-let credentials = null;
 let loggedOutAt = null;
 
 const SIGNED_OUT = {
@@ -65,7 +64,17 @@ function render() {
   const state = client.getState();
   const signedIn = state.status === 'signed-in';
   document.body.dataset.session = state.status;
-  for (const id of ['call-api', 'refresh', 'steal', 'logout', 'open-devices']) $(id).disabled = !signedIn;
+  for (const id of [
+    'call-api',
+    'refresh',
+    'steal',
+    'logout',
+    'open-devices',
+    'device-username',
+    'device-password',
+  ])
+    $(id).disabled = !signedIn;
+  if (signedIn && username && !$('device-username').value) $('device-username').value = username;
   if (signedIn) {
     $('session-problem').hidden = true;
     show(
@@ -94,8 +103,9 @@ async function signIn(event) {
   }
   try {
     username = given.username;
-    credentials = given;
     await client.login(given.username, given.password);
+    // The password is not kept anywhere: step 5 asks for it again.
+    $('password').value = '';
   } catch (err) {
     show('session-status', false, describe(err));
   }
@@ -234,7 +244,14 @@ async function pollDevices(since) {
   return devices.every((d) => d.diedAfterMs !== undefined);
 }
 
-async function openDevices() {
+async function openDevices(event) {
+  event.preventDefault();
+  // Read once and cleared: the password lives only in this call, for the three logins.
+  const login = JSON.stringify({
+    username: $('device-username').value,
+    password: $('device-password').value,
+  });
+  $('device-password').value = '';
   $('open-devices').disabled = true;
   devices.splice(0);
   $('device-rows').replaceChildren();
@@ -244,11 +261,14 @@ async function openDevices() {
     const response = await fetch('/auth/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(credentials),
+      body: login,
       credentials: 'omit',
     });
-    const body = await response.json();
-    if (!response.ok) return show('everywhere-result', false, `Login ${i} failed: ${body.error}`);
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      $('open-devices').disabled = client.getState().status !== 'signed-in';
+      return show('everywhere-result', false, `Login ${i} failed: ${body?.error ?? response.status}`);
+    }
     devices.push({ label: `Device ${i} — session ${short(body.session_id)}`, token: body.access_token });
   }
   for (const device of devices) deviceRow(device);
@@ -300,7 +320,7 @@ if (client) {
   $('steal').addEventListener('click', steal);
   $('logout').addEventListener('click', logOut);
   $('replay').addEventListener('click', replay);
-  $('open-devices').addEventListener('click', openDevices);
+  $('devices-form').addEventListener('submit', openDevices);
   $('everywhere').addEventListener('click', logOutEverywhere);
   $('login').disabled = false;
   // A 5xx, a 429 or a network error must not leave "Starting…" up: say so, and let the user sign in.
