@@ -203,6 +203,14 @@ describeInChromium('the admin console in Chromium', () => {
       /^Last heard from its feed \d+ ms ago; 4 live rules/,
     );
     expect(pageErrors).toEqual([]);
+
+    // For the README image: linus signs in again in the demo, and the console shows that live session.
+    await demo.getByLabel('Username', { exact: true }).fill('linus');
+    await demo.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await demo.getByLabel('Password', { exact: true }).press('Enter');
+    await demo.waitForSelector('body[data-session="signed-in"]', { timeout: UI_TIMEOUT_MS });
+    await console_.getByRole('button', { name: 'Sessions of linus' }).click();
+    await eventually(() => console_.locator('#sessions tbody tr').count()).toBe(1);
     await screenshot(console_, 'console', 'console.png');
   });
 

@@ -11,7 +11,7 @@ import { startService } from '../../../packages/server/test/support/service.js';
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const SCREENSHOTS = join(ROOT, 'artifacts', 'screenshots');
-/** Screenshots the README shows (committed: kept small). */
+/** Screenshots the README shows (committed: kept small; rewritten only with `UPDATE_README_IMAGES=1`). */
 export const README_IMAGES = join(ROOT, 'docs', 'images');
 
 const ARGS = [
@@ -109,18 +109,39 @@ export async function startDemoService(
 }
 
 /**
- * Saves a screenshot to `artifacts/screenshots/NAME.png` (git-ignored). With `readme`, also to
- * `docs/images/` (committed) when that file is missing or `REVOCABLE_README_SCREENSHOTS=1`: a plain
- * test run does not rewrite committed images.
+ * Where a screenshot for the README goes: `docs/images/NAME` (committed) only when regenerating the
+ * README images is asked for with `UPDATE_README_IMAGES=1`; otherwise nowhere (a missing image is
+ * not a reason to write into the repository).
+ *
+ * @example
+ * ```ts
+ * readmeImageTarget('console.png', { UPDATE_README_IMAGES: '1' }); // …/docs/images/console.png
+ * readmeImageTarget('console.png', {}); // null
+ * ```
+ */
+export function readmeImageTarget(
+  readme: string | undefined,
+  env: Record<string, string | undefined> = process.env,
+): string | null {
+  return readme !== undefined && env['UPDATE_README_IMAGES'] === '1' ? join(README_IMAGES, readme) : null;
+}
+
+/**
+ * Saves a screenshot to `artifacts/screenshots/NAME.png` (git-ignored, kept as a test artifact). With
+ * `readme`, and only with `UPDATE_README_IMAGES=1`, also to `docs/images/README` for the README:
+ * `UPDATE_README_IMAGES=1 npx vitest run e2e/browser`.
+ *
+ * @example
+ * ```ts
+ * await screenshot(page, 'console', 'console.png');
+ * ```
  */
 export async function screenshot(page: Page, name: string, readme?: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  if (
-    readme &&
-    (process.env['REVOCABLE_README_SCREENSHOTS'] === '1' || !existsSync(join(README_IMAGES, readme)))
-  ) {
+  const target = readmeImageTarget(readme);
+  if (target !== null) {
     mkdirSync(README_IMAGES, { recursive: true });
-    await page.screenshot({ path: join(README_IMAGES, readme), fullPage: true, scale: 'css' });
+    await page.screenshot({ path: target, fullPage: true, scale: 'css' });
   }
 }
