@@ -7,7 +7,22 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 // Wide characters whose low byte is an alphabet character (U+0165 → 'e', U+012D → '-'): Node's decoder
 // reads only that byte, so they must be refused before it runs.
 const LOW_BYTE_TWINS = [...'AZaz09-_e'].map((c) => String.fromCharCode(0x100 + c.charCodeAt(0)));
-const NOISE = ['=', '+', '/', ' ', '\n', '.', '*', 'é', '€', '\u0000', '😀', '%', '\u00e5', ...LOW_BYTE_TWINS];
+const NOISE = [
+  '=',
+  '+',
+  '/',
+  ' ',
+  '\n',
+  '.',
+  '*',
+  'é',
+  '€',
+  '\u0000',
+  '😀',
+  '%',
+  '\u00e5',
+  ...LOW_BYTE_TWINS,
+];
 
 const nearlyBase64url = fc
   .array(
@@ -46,7 +61,10 @@ describe('one-pass canonical base64url decoding', () => {
     }
     expect(decodeCanonicalBase64url('QQ')?.toString()).toBe('A');
     for (const twin of LOW_BYTE_TWINS) {
-      expect(decodeCanonicalBase64url(`QUF${twin}`), `QUF + U+${twin.charCodeAt(0).toString(16)}`).toBeUndefined();
+      expect(
+        decodeCanonicalBase64url(`QUF${twin}`),
+        `QUF + U+${twin.charCodeAt(0).toString(16)}`,
+      ).toBeUndefined();
     }
     expect(decodeCanonicalBase64url('')?.length).toBe(0);
   });

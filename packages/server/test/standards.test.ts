@@ -71,7 +71,6 @@ describe('standards, with real peers: openid-client, jose, an HTTP replica', () 
     await oauth.tokenRevocation(config, hinted.access_token, { token_type_hint: 'refresh_token' });
     expect((await http.get('/api/me', hinted.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
 
-
     // Revoking the refresh token ends the session: its other access tokens die too.
     const again = await oauth.refreshTokenGrant(publicConfig, hinted.refresh_token!);
     await oauth.tokenRevocation(config, again.refresh_token!, { token_type_hint: 'refresh_token' });
