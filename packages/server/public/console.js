@@ -104,7 +104,10 @@ function userActions(user) {
       act(async () => {
         await admin(`/admin/users/${encodeURIComponent(user.id)}/suspension`, {
           method: 'POST',
-          body: { suspended: !user.suspended },
+          body: {
+            suspended: !user.suspended,
+            ...($('actor').value.trim() && { actor: $('actor').value.trim() }),
+          },
         });
         say(`${user.username} is ${user.suspended ? 'reinstated' : 'suspended: every token revoked'}.`);
         await loadUsers();

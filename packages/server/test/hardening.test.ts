@@ -81,6 +81,23 @@ describe('revocable serve against crafted requests', () => {
     expect((await http.get('/api/me', again.access_token)).status).toBe(200);
   });
 
+  it('records who suspended a user in the audit trail when the admin names themselves', async () => {
+    const tokens = await http.registerAndLogin('suspended-user');
+    const { sub } = (await http.get('/api/me', tokens.access_token)).body.claims;
+    const answer = await http.call('POST', `/admin/users/${sub}/suspension`, {
+      token: ADMIN_TOKEN,
+      body: { suspended: true, actor: 'grace' },
+    });
+    expect(answer.status).toBe(200);
+    const audit = await http.call('GET', '/admin/revocations?limit=1000', { token: ADMIN_TOKEN });
+    const last = audit.body.events.at(-1);
+    expect(last).toMatchObject({
+      reason: 'suspension',
+      actor: 'admin:grace',
+      rule: { kind: 'subject', sub },
+    });
+  });
+
   it('answers a URL that cannot be decoded with the usual JSON error shape', async () => {
     const answer = await http.call('GET', '/%zz');
     expect(answer.status).toBe(400);

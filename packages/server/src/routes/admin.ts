@@ -147,19 +147,26 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
     async (request) => ({ sessions: await storage.sessions.listSessions(request.params.sub) }),
   );
 
-  app.post<{ Params: { sub: string }; Body: { suspended: boolean } }>(
+  app.post<{ Params: { sub: string }; Body: { suspended: boolean; actor?: string } }>(
     '/admin/users/:sub/suspension',
     {
       schema: {
         tags: ['admin'],
         summary: 'Suspend (revoking every token) or reinstate a user',
-        body: { type: 'object', required: ['suspended'], properties: { suspended: { type: 'boolean' } } },
+        body: {
+          type: 'object',
+          required: ['suspended'],
+          additionalProperties: false,
+          properties: { suspended: { type: 'boolean' }, actor: { type: 'string', maxLength: 200 } },
+        },
       },
     },
     async (request) => {
-      const found = await users.setSuspended(request.params.sub, request.body.suspended, ADMIN_ACTOR);
+      const { suspended, actor } = request.body;
+      const who = actor ? `${ADMIN_ACTOR}:${actor}` : ADMIN_ACTOR;
+      const found = await users.setSuspended(request.params.sub, suspended, who);
       if (!found) throw new ServiceError('ERR_NOT_FOUND', 'No such user.');
-      return { suspended: request.body.suspended };
+      return { suspended };
     },
   );
 
