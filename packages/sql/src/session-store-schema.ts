@@ -46,7 +46,8 @@ const HISTORY_TABLE = 'session_store_migrations';
  * The session store's tables and schema, step by step. Version 1: `sessions` (index on `sub,
  * created_at` for listing and ending a user's sessions) and `refresh_tokens` (indexes on `session_id`
  * and `expires_at` for purging). Version 2: `refresh_tokens.sibling_of`, unique, so a spent token gets
- * at most one grace-window sibling. No foreign key: SQLite enforces none unless asked per connection, and
+ * at most one grace-window sibling, and an index on `session_id, consumed_at` for spending a session's
+ * other unspent tokens at each rotation. No foreign key: SQLite enforces none unless asked per connection, and
  * `purgeExpired` deletes a session's tokens itself.
  *
  * @example
@@ -116,6 +117,12 @@ export const SESSION_STORE_SCHEMA: StoreSchema = {
           .on('refresh_tokens')
           .column('sibling_of')
           .unique()
+          .execute();
+        // A rotation spends the session's other unspent tokens: find them without reading the spent ones.
+        await db.schema
+          .createIndex(`${tablePrefix}refresh_tokens_session_unspent`)
+          .on('refresh_tokens')
+          .columns(['session_id', 'consumed_at'])
           .execute();
       },
     },

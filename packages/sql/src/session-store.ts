@@ -148,18 +148,17 @@ export class SqlSessionStore implements SessionStore {
     });
   }
 
-  async addSibling(sessionId: string, spentHash: string, token: NextToken): Promise<boolean> {
+  async addSibling(
+    sessionId: string,
+    spentHash: string,
+    token: NextToken,
+    generation: number,
+  ): Promise<boolean> {
     return this.#tables.write(async (trx) => {
-      // A no-op update rather than SELECT … FOR UPDATE (which SQLite lacks): it takes the session's row
-      // lock on PostgreSQL, so the session cannot end between this read and the insert.
-      const session = await trx
-        .updateTable('sessions')
-        .set((eb) => ({ refresh_generation: eb.ref('refresh_generation') }))
-        .where('id', '=', sessionId)
-        .where('ended_at', 'is', null)
-        .returning('refresh_generation')
-        .executeTakeFirst();
-      if (session === undefined) return false;
+      const session = await this.#lockSession(trx, sessionId);
+      // Only the generation the caller saw: a rotation in between makes the spent token older than
+      // the immediately previous one, and it gets no sibling.
+      if (session === undefined || Number(session.refresh_generation) !== generation) return false;
       // The unique index on sibling_of decides which of concurrent callers stores the one sibling.
       const inserted = await trx
         .insertInto('refresh_tokens')
@@ -226,6 +225,9 @@ export class SqlSessionStore implements SessionStore {
     const verdict = decide(found, touch);
     if (verdict === 'invalid') return INVALID;
     if (verdict === 'reused') return { status: 'reused', ...found! };
+    // The session row is locked first, as addSibling does: every writer of a session's tokens takes
+    // the session, then its tokens, so two branches rotating at once queue instead of deadlocking.
+    await this.#lockSession(trx, found!.session.id);
     const spent = await trx
       .updateTable('refresh_tokens')
       .set({ consumed_at: touch.now })
@@ -269,6 +271,20 @@ export class SqlSessionStore implements SessionStore {
       .values(tokenToRow({ ...next, sessionId: rotated.id, generation: rotated.refreshGeneration }))
       .execute();
     return { status: 'rotated', session: rotated };
+  }
+
+  /**
+   * Takes the session's row lock on PostgreSQL (a no-op update rather than SELECT … FOR UPDATE, which
+   * SQLite lacks; SQLite's write transactions run one at a time anyway); `undefined` if it has ended.
+   */
+  #lockSession(trx: Kysely<SessionStoreTables>, sessionId: string) {
+    return trx
+      .updateTable('sessions')
+      .set((eb) => ({ refresh_generation: eb.ref('refresh_generation') }))
+      .where('id', '=', sessionId)
+      .where('ended_at', 'is', null)
+      .returning('refresh_generation')
+      .executeTakeFirst();
   }
 
   async #found(db: Kysely<SessionStoreTables>, hash: string): Promise<Found | undefined> {

@@ -82,9 +82,11 @@ export class MemorySessionStore implements SessionStore {
     sessionId: string,
     spentHash: string,
     token: Omit<RefreshTokenRecord, 'generation' | 'sessionId'>,
+    generation: number,
   ): Promise<boolean> {
     const session = this.#sessions.get(sessionId);
-    if (!session || session.endedAt !== null || this.#siblingOf.has(spentHash)) return false;
+    if (!session || session.endedAt !== null || session.refreshGeneration !== generation) return false;
+    if (this.#siblingOf.has(spentHash)) return false;
     this.#siblingOf.add(spentHash);
     this.#store({ ...token, sessionId, generation: session.refreshGeneration });
     return true;

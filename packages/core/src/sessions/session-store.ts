@@ -36,11 +36,14 @@ export interface SessionTouch {
  * - Rotating a token also spends (`consumedAt` = `touch.now`) every other unspent token of the session
  *   of the same or an older generation — an unused grace-window sibling, the other branch of a fork —
  *   so the branch not taken counts as reuse once the grace window is over.
- * - `addSibling(sessionId, spentHash, token)` stores another token of the session's current generation
- *   as the one sibling of the spent token `spentHash` (the grace-window answer to a racing refresh),
- *   atomically: of any number of calls for the same `spentHash`, at most one stores its token and
- *   answers `true`. It answers `false` and stores nothing if the session has ended or `spentHash`
- *   already has a sibling.
+ * - `addSibling(sessionId, spentHash, token, generation)` stores another token of the session's
+ *   current generation as the one sibling of the spent token `spentHash` (the grace-window answer to a
+ *   racing refresh), atomically: of any number of calls for the same `spentHash`, at most one stores
+ *   its token and answers `true`. It answers `false` and stores nothing if the session has ended, if
+ *   its generation is no longer `generation` (a rotation came in between), or if `spentHash` already
+ *   has a sibling.
+ * - Writers take a session before its tokens (SQL: the session row lock first), so concurrent
+ *   rotations of two live tokens of one session queue rather than deadlock.
  * - `endSession` sets `endedAt`/`endReason` once; it returns `true` only for the call that ended it.
  *   Ending a session makes its refresh tokens unusable (`rotate` answers `invalid`).
  * - `endSessionsOf(sub, …, exceptId)` ends every live session of the user but one, returning the ids it ended.
@@ -72,6 +75,7 @@ export interface SessionStore {
     sessionId: string,
     spentHash: string,
     token: Omit<RefreshTokenRecord, 'generation' | 'sessionId'>,
+    generation: number,
   ): Promise<boolean>;
   endSession(id: string, at: number, reason: string): Promise<boolean>;
   endSessionsOf(sub: string, at: number, reason: string, exceptId?: string): Promise<string[]>;

@@ -84,7 +84,7 @@ export function describeSessionStoreContract(name: string, open: () => Promise<S
       expect(await store.rotate('nope', next('x'), touch())).toEqual({ status: 'invalid' });
       expect(await store.endSession('nope', T0, 'logout')).toBe(false);
       expect(await store.endSessionsOf('nobody', T0, 'logout_all')).toEqual([]);
-      expect(await store.addSibling('nope', 'spent', next('y'))).toBe(false);
+      expect(await store.addSibling('nope', 'spent', next('y'), 1)).toBe(false);
     });
 
     it('rotates: spends the token, stores the next one a generation later, and touches the session', async () => {
@@ -179,7 +179,7 @@ export function describeSessionStoreContract(name: string, open: () => Promise<S
       const s = session();
       await store.createSession(s, token(s, 'h1'));
       await store.rotate('h1', next('h2'), touch());
-      expect(await store.addSibling(s.id, 'h1', next('sib'))).toBe(true);
+      expect(await store.addSibling(s.id, 'h1', next('sib'), 2)).toBe(true);
       expect(await store.findRefreshToken('sib')).toMatchObject({
         sessionId: s.id,
         generation: 2,
@@ -187,7 +187,7 @@ export function describeSessionStoreContract(name: string, open: () => Promise<S
       });
       await store.rotate('h2', next('h3'), touch());
       await store.endSession(s.id, T0 + 5, 'logout');
-      expect(await store.addSibling(s.id, 'h2', next('sib2'))).toBe(false);
+      expect(await store.addSibling(s.id, 'h2', next('sib2'), 3)).toBe(false);
       expect(await store.findRefreshToken('sib2')).toBeUndefined();
     });
 
@@ -197,11 +197,38 @@ export function describeSessionStoreContract(name: string, open: () => Promise<S
       await store.createSession(s, token(s, 'h1'));
       await store.rotate('h1', next('h2'), touch());
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => store.addSibling(s.id, 'h1', next(`sib-${i}`))),
+        Array.from({ length: 20 }, (_, i) => store.addSibling(s.id, 'h1', next(`sib-${i}`), 2)),
       );
       expect(answers.filter(Boolean)).toHaveLength(1);
       const stored = await Promise.all(answers.map((_, i) => store.findRefreshToken(`sib-${i}`)));
       expect(stored.filter((t) => t !== undefined)).toHaveLength(1);
+    });
+
+    it('gives no sibling for a generation the session has moved past', async () => {
+      const store = await fresh();
+      const s = session();
+      await store.createSession(s, token(s, 'h1'));
+      await store.rotate('h1', next('h2'), touch());
+      await store.rotate('h2', next('h3'), touch()); // generation 3 now: h1 is two generations old
+      expect(await store.addSibling(s.id, 'h1', next('late'), 2)).toBe(false);
+      expect(await store.findRefreshToken('late')).toBeUndefined();
+    });
+
+    it('rotates two live branches of one session at once without error: one rotates, one is reuse', async () => {
+      for (let round = 0; round < 10; round++) {
+        const store = await fresh();
+        const s = session();
+        await store.createSession(s, token(s, 'h1'));
+        await store.rotate('h1', next('a'), touch(T0 + 10));
+        await store.addSibling(s.id, 'h1', next('b'), 2);
+        const outcomes = await Promise.all([
+          store.rotate('a', next('a2'), touch(T0 + 20)),
+          store.rotate('b', next('b2'), touch(T0 + 20)),
+        ]);
+        expect(outcomes.map((o) => o.status).sort()).toEqual(['reused', 'rotated']);
+        await current?.cleanup?.();
+        current = undefined;
+      }
     });
 
     it('spends the branch not taken when one of two same-generation tokens rotates', async () => {
@@ -209,7 +236,7 @@ export function describeSessionStoreContract(name: string, open: () => Promise<S
       const s = session();
       await store.createSession(s, token(s, 'h1'));
       await store.rotate('h1', next('a'), touch(T0 + 10));
-      await store.addSibling(s.id, 'h1', next('b'));
+      await store.addSibling(s.id, 'h1', next('b'), 2);
       expect((await store.rotate('b', next('b2'), touch(T0 + 20))).status).toBe('rotated');
       expect(await store.findRefreshToken('a')).toMatchObject({ consumedAt: T0 + 20 });
       expect(await store.findRefreshToken('b2')).toMatchObject({ consumedAt: null, generation: 3 });

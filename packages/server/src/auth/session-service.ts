@@ -161,7 +161,7 @@ export class SessionService {
     if (
       withinGrace &&
       token.generation === session.refreshGeneration - 1 &&
-      (await this.#store.addSibling(session.id, spentHash, record))
+      (await this.#store.addSibling(session.id, spentHash, record, session.refreshGeneration))
     ) {
       const access = await this.#accessToken(session);
       await this.#allow(access);

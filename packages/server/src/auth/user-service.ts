@@ -117,13 +117,14 @@ export class UserService {
         this.events.onLoginFailure?.('credentials');
         throw new ServiceError('ERR_LOGIN_FAILED', 'Wrong username or password.');
       }
+      if (found.disabledAt !== null) {
+        // Right password, suspended account: counted as a failed attempt, and the place is not learnt.
+        this.events.onLoginFailure?.('disabled');
+        throw new ServiceError('ERR_ACCOUNT_DISABLED', 'This account is suspended.');
+      }
       this.throttle.succeeded(key, ip, this.clock());
       return found;
     });
-    if (user.disabledAt !== null) {
-      this.events.onLoginFailure?.('disabled');
-      throw new ServiceError('ERR_ACCOUNT_DISABLED', 'This account is suspended.');
-    }
     return this.sessions.open({ sub: user.id, clientId, ...context });
   }
 

@@ -54,10 +54,12 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
           },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // A URL that cannot be decoded (`/%zz`) gets the same JSON error shape as every other bad request.
-    frameworkErrors: (_error, _request, generic) => {
+    frameworkErrors: (error, _request, generic) => {
       const reply = generic as unknown as FastifyReply;
       reply.header('Cache-Control', 'no-store');
-      return reply.status(400).send({ error: 'ERR_BAD_REQUEST', message: 'The URL cannot be decoded.' });
+      const message =
+        error.code === 'FST_ERR_BAD_URL' ? 'The URL cannot be decoded.' : 'The request cannot be routed.';
+      return reply.status(400).send({ error: 'ERR_BAD_REQUEST', message });
     },
   });
   app.decorateRequest('auth', null);
