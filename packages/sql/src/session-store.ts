@@ -24,6 +24,7 @@ const INVALID: RefreshOutcome = Object.freeze({ status: 'invalid' });
 
 /** Thrown inside `rotate`'s transaction to roll back a spent token when the session ended meanwhile. */
 class SessionEndedMeanwhile extends Error {}
+class TokenSpentMeanwhile extends Error {}
 
 function isLive(session: SessionRecord, now: number): boolean {
   return session.endedAt === null && now < session.idleExpiresAt && now < session.absoluteExpiresAt;
@@ -143,6 +144,10 @@ export class SqlSessionStore implements SessionStore {
         );
       } catch (error) {
         if (error instanceof SessionEndedMeanwhile) return INVALID;
+        if (error instanceof TokenSpentMeanwhile) {
+          const now = await this.#found(db, hash);
+          return decide(now, touch) === 'reused' ? { status: 'reused', ...now! } : INVALID;
+        }
         throw error;
       }
     });
@@ -225,22 +230,10 @@ export class SqlSessionStore implements SessionStore {
     const verdict = decide(found, touch);
     if (verdict === 'invalid') return INVALID;
     if (verdict === 'reused') return { status: 'reused', ...found! };
-    // The session row is locked first, as addSibling does: every writer of a session's tokens takes
-    // the session, then its tokens, so two branches rotating at once queue instead of deadlocking.
-    await this.#lockSession(trx, found!.session.id);
-    const spent = await trx
-      .updateTable('refresh_tokens')
-      .set({ consumed_at: touch.now })
-      .where('hash', '=', hash)
-      .where('consumed_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(spent.numUpdatedRows) !== 1) {
-      // Another caller spent it after our read (PostgreSQL: our update waited for its commit). This
-      // statement sees that commit: answer from what is stored now.
-      const now = await this.#found(trx, hash);
-      return decide(now, touch) === 'reused' ? { status: 'reused', ...now! } : INVALID;
-    }
-    const { session } = found!;
+    // The session row first (its update takes the row lock on PostgreSQL), as addSibling does: every
+    // writer of a session's tokens takes the session, then its tokens, so two branches rotating at once
+    // queue instead of deadlocking.
+    const { session, token } = found!;
     const updated = await trx
       .updateTable('sessions')
       .set((eb) => ({
@@ -258,14 +251,18 @@ export class SqlSessionStore implements SessionStore {
       .executeTakeFirst();
     if (updated === undefined) throw new SessionEndedMeanwhile();
     const rotated = sessionFromRow(updated);
-    // The branch not taken (an unused sibling, a fork) is spent now: using it later is reuse.
-    await trx
+    // One statement spends this token and the branch not taken (an unused sibling, a fork): using
+    // that later is reuse. If this token is not among them, another caller spent it after our read
+    // (PostgreSQL: we waited for its commit): roll back and answer from what is stored now.
+    const spent = await trx
       .updateTable('refresh_tokens')
       .set({ consumed_at: touch.now })
       .where('session_id', '=', session.id)
       .where('consumed_at', 'is', null)
-      .where('generation', '<=', found!.token.generation)
+      .where('generation', '<=', token.generation)
+      .returning('hash')
       .execute();
+    if (!spent.some((row) => row.hash === hash)) throw new TokenSpentMeanwhile();
     await trx
       .insertInto('refresh_tokens')
       .values(tokenToRow({ ...next, sessionId: rotated.id, generation: rotated.refreshGeneration }))
