@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Algorithm, StalePolicy } from '@revocable/core';
 
@@ -31,8 +32,21 @@ export interface ServiceConfig {
   readonly allowedOrigins: readonly string[];
   readonly registration: boolean;
   readonly logLevel: string;
-  readonly trustProxy: boolean;
+  /** Which peers may name the client in `X-Forwarded-For`; `false` (the default) trusts none. */
+  readonly trustProxy: TrustProxy;
+  /** Client ids a login or an unauthenticated refresh may name; default `['revocable-web']`. */
+  readonly publicClients: readonly string[];
+  /** Bearer credential `/metrics` requires; `undefined`: `/metrics` is open (the default). */
+  readonly metricsToken: string | undefined;
 }
+
+/**
+ * `--trust-proxy`: `false` (no proxy: the peer is the client) or the addresses and CIDRs of the proxies
+ * (`loopback`, `linklocal` and `uniquelocal` name the usual ranges). The client is the rightmost
+ * `X-Forwarded-For` entry that is not a trusted proxy, and only when the peer itself is one. No hop
+ * count: it cannot tell a proxy from a client that connects directly (Fastify ignores hop counts too).
+ */
+export type TrustProxy = false | readonly string[];
 
 interface OptionSpec {
   readonly flag: string;
@@ -175,8 +189,21 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     flag: 'trust-proxy',
     env: 'REVOCABLE_TRUST_PROXY',
-    kind: 'boolean',
-    help: 'use X-Forwarded-For for client IPs',
+    kind: 'string',
+    help: 'proxies whose X-Forwarded-For names the client: addresses/CIDRs, e.g. 10.0.0.0/8,loopback',
+  },
+  {
+    flag: 'public-clients',
+    env: 'REVOCABLE_PUBLIC_CLIENTS',
+    kind: 'string',
+    help: 'client ids a login or an unauthenticated refresh may name, comma-separated',
+    fallback: 'revocable-web',
+  },
+  {
+    flag: 'metrics-token',
+    env: 'REVOCABLE_METRICS_TOKEN',
+    kind: 'string',
+    help: 'bearer credential (>= 32 chars) /metrics requires (default: /metrics is open)',
   },
 ];
 
@@ -225,6 +252,67 @@ function redisKeyPrefix(value: string): string {
   return value;
 }
 
+const TRUST_PROXY_FORMS =
+  'name the proxies, e.g. --trust-proxy 10.0.0.5,10.1.0.0/16 or --trust-proxy loopback';
+
+/** `--trust-proxy` given without a value, or followed by another flag: the old boolean form. */
+function assertTrustProxyHasValue(argv: readonly string[]): void {
+  const at = argv.indexOf('--trust-proxy');
+  if (at >= 0 && (argv[at + 1] === undefined || argv[at + 1]!.startsWith('--')))
+    fail(`--trust-proxy no longer trusts every X-Forwarded-For: ${TRUST_PROXY_FORMS}.`);
+}
+
+function isAddressOrRange(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+function trustProxy(value: string | undefined): TrustProxy {
+  const text = (value ?? '').trim();
+  if (text === '' || text === '0' || text.toLowerCase() === 'false') return false;
+  if (['true', 'yes', 'on'].includes(text.toLowerCase()))
+    fail(`trust-proxy no longer takes "${text}" (it trusted any X-Forwarded-For): ${TRUST_PROXY_FORMS}.`);
+  if (/^\d+$/.test(text))
+    fail(
+      `trust-proxy takes no hop count (it cannot tell a proxy from a direct client): ${TRUST_PROXY_FORMS}.`,
+    );
+  const entries = text.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    if (!isAddressOrRange(entry))
+      fail(
+        `trust-proxy: "${entry.slice(0, 64)}" is not an IP address, a CIDR or loopback/linklocal/uniquelocal.`,
+      );
+  }
+  return entries;
+}
+
+/** Client ids: the characters RFC 6749 allows that need no escaping anywhere. */
+const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+
+function publicClients(value: string, confidential: ReadonlyArray<{ id: string }>): string[] {
+  const ids = value
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  if (ids.length === 0) fail('public-clients must name at least one client id.');
+  for (const id of ids) {
+    if (!CLIENT_ID.test(id))
+      fail('each public client id must be 1 to 128 letters, digits or ._~- characters.');
+    // Sessions minted by POST /admin/sessions carry it; a login must not pass for such a backend.
+    if (id === 'trusted-backend') fail('trusted-backend is reserved and cannot be a public client.');
+    if (confidential.some((c) => c.id === id))
+      fail(
+        `client ${id} is in both --clients and --public-clients; a confidential client must authenticate.`,
+      );
+  }
+  return ids;
+}
+
 /**
  * Reads the configuration from flags, then environment variables, then defaults. Throws with a clear
  * message (never echoing a secret) when a value is invalid.
@@ -235,6 +323,7 @@ function redisKeyPrefix(value: string): string {
  * ```
  */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServiceConfig {
+  assertTrustProxyHasValue(argv);
   const { values } = parseArgs({
     args: [...argv],
     options: Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: o.kind }])),
@@ -283,6 +372,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   const idle = seconds(get('session-idle')!, 'session-idle', 60, 31_536_000);
   const absolute = seconds(get('session-absolute')!, 'session-absolute', 60, 31_536_000);
   if (absolute < idle) fail('session-absolute must be at least session-idle.');
+  const metricsToken = get('metrics-token');
+  if (metricsToken !== undefined && metricsToken.length < 32)
+    fail('the metrics token must be at least 32 characters.');
   return {
     port,
     host: get('host')!,
@@ -308,6 +400,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       .filter(Boolean),
     registration: !flagOn('no-registration'),
     logLevel: get('log-level')!,
-    trustProxy: flagOn('trust-proxy'),
+    trustProxy: trustProxy(get('trust-proxy')),
+    publicClients: publicClients(get('public-clients')!, clients),
+    metricsToken,
   };
 }

@@ -63,4 +63,59 @@ describe('configuration', () => {
       expect(help).toContain(option.env);
     }
   });
+
+  it('trusts no proxy by default, and takes proxy addresses and CIDRs, never a hop count', () => {
+    expect(loadConfig([], {}).trustProxy).toBe(false);
+    expect(loadConfig(['--trust-proxy', '10.0.0.5, 10.1.0.0/16,loopback'], {}).trustProxy).toEqual([
+      '10.0.0.5',
+      '10.1.0.0/16',
+      'loopback',
+    ]);
+    expect(loadConfig(['--trust-proxy', '::1,fd00::/8'], {}).trustProxy).toEqual(['::1', 'fd00::/8']);
+    expect(loadConfig(['--trust-proxy', '0'], {}).trustProxy).toBe(false);
+    expect(() => loadConfig([], { REVOCABLE_TRUST_PROXY: '1' })).toThrow(/no hop count/);
+    expect(() => loadConfig(['--trust-proxy', '10.0.0.0/33'], {})).toThrow(/not an IP address, a CIDR/);
+    expect(() => loadConfig(['--trust-proxy', 'proxy.internal'], {})).toThrow(/not an IP address, a CIDR/);
+  });
+
+  it('refuses the old boolean --trust-proxy and says what to write instead', () => {
+    const forms: Array<[string[], NodeJS.ProcessEnv]> = [
+      [['--trust-proxy'], {}],
+      [['--trust-proxy', '--port', '8080'], {}],
+      [['--trust-proxy', 'true'], {}],
+      [[], { REVOCABLE_TRUST_PROXY: 'true' }],
+      [[], { REVOCABLE_TRUST_PROXY: 'yes' }],
+    ];
+    for (const [argv, env] of forms) {
+      expect(() => loadConfig(argv, env), argv.join(' ') || JSON.stringify(env)).toThrow(
+        /Invalid configuration: .*trust-proxy.*--trust-proxy 10\.0\.0\.5.*--trust-proxy loopback/,
+      );
+    }
+  });
+
+  it('has one public client by default, takes a list, and refuses a confidential or reserved id', () => {
+    expect(loadConfig([], {}).publicClients).toEqual(['revocable-web']);
+    expect(loadConfig(['--public-clients', 'revocable-web, ios-app'], {}).publicClients).toEqual([
+      'revocable-web',
+      'ios-app',
+    ]);
+    expect(() => loadConfig(['--public-clients', 'api', '--clients', 'api:0123456789abcdef'], {})).toThrow(
+      /both --clients and --public-clients/,
+    );
+    expect(() => loadConfig(['--public-clients', 'trusted-backend'], {})).toThrow(/reserved/);
+    expect(() => loadConfig(['--public-clients', 'has space'], {})).toThrow(/public client id/);
+    expect(() => loadConfig(['--public-clients', ' , '], {})).toThrow(/at least one/);
+  });
+
+  it('leaves /metrics open unless a metrics token of at least 32 characters is set', () => {
+    expect(loadConfig([], {}).metricsToken).toBeUndefined();
+    expect(loadConfig([], { REVOCABLE_METRICS_TOKEN: 'm'.repeat(32) }).metricsToken).toBe('m'.repeat(32));
+    try {
+      loadConfig(['--metrics-token', 'short-metrics-secret'], {});
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).toMatch(/metrics token must be at least 32/);
+      expect((err as Error).message).not.toContain('short-metrics-secret');
+    }
+  });
 });

@@ -40,7 +40,8 @@ export interface AppOptions {
 export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
-    trustProxy: runtime.config.trustProxy,
+    // Only the configured proxies' X-Forwarded-For counts (a copy: Fastify wants a mutable array).
+    trustProxy: runtime.config.trustProxy && [...runtime.config.trustProxy],
     logger:
       options.logger === false
         ? false
