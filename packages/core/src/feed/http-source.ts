@@ -1,8 +1,9 @@
 import { RevocableError } from '../errors.js';
 import type { RevocationSnapshot, Unsubscribe } from '../revocation/log.js';
 import type { RevocationEvent } from '../revocation/rules.js';
+import { SilenceWatchdog } from './silence-watchdog.js';
 import type { FeedMessage, FeedSource } from './source.js';
-import { SseParser } from './sse-parser.js';
+import { type ServerSentEvent, SseParser } from './sse-parser.js';
 
 /** Options of an {@link HttpFeedSource}. */
 export interface HttpFeedSourceOptions {
@@ -15,6 +16,12 @@ export interface HttpFeedSourceOptions {
   readonly timeoutMs?: number;
   /** Longest wait between reconnection attempts, ms (backoff starts at 100 ms). Default 5,000. */
   readonly maxBackoffMs?: number;
+  /**
+   * The longest the stream may stay silent (no byte: no event, no heartbeat, not even the response's
+   * start) before the connection is taken for dead, ms: the request is aborted and the stream reopened
+   * after the last `seq` delivered. Default 6,000: three of the service's 2 s heartbeats.
+   */
+  readonly heartbeatTimeoutMs?: number;
   /** A `fetch` implementation; defaults to the global one. */
   readonly fetch?: typeof fetch;
 }
@@ -23,6 +30,12 @@ export interface HttpFeedSourceOptions {
  * The HTTP feed of `revocable serve` for API servers in other processes: `GET /revocations` for the
  * snapshot and catch-up reads, `GET /revocations/stream` (Server-Sent Events) for live events and
  * heartbeats, resumed with `Last-Event-ID` after any disconnect.
+ *
+ * A connection can die without closing (a NAT or load balancer forgets it, the network partitions):
+ * no byte and no error ever arrive. A watchdog treats silence longer than `heartbeatTimeoutMs` as such
+ * a death: it aborts the request, reports `ERR_LOG_UNAVAILABLE` through `onError` and reconnects with
+ * `Last-Event-ID`, backing off (100 ms doubling up to `maxBackoffMs`) until a stream delivers a message
+ * again; a `200` that then goes silent does not count as a recovery.
  *
  * @example
  * ```ts
@@ -36,6 +49,7 @@ export class HttpFeedSource implements FeedSource {
   readonly #authorization: string;
   readonly #timeoutMs: number;
   readonly #maxBackoffMs: number;
+  readonly #heartbeatTimeoutMs: number;
   readonly #fetch: typeof fetch;
 
   constructor(options: HttpFeedSourceOptions) {
@@ -43,6 +57,7 @@ export class HttpFeedSource implements FeedSource {
     this.#authorization = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 6000;
     this.#fetch = options.fetch ?? fetch;
   }
 
@@ -70,43 +85,44 @@ export class HttpFeedSource implements FeedSource {
     let lastSeq = afterSeq;
     let stopped = false;
     let controller: AbortController | undefined;
+    const deliver = (sse: ServerSentEvent): void => {
+      const data = JSON.parse(sse.data) as unknown;
+      if (sse.event === 'revocation') {
+        const event = data as RevocationEvent;
+        lastSeq = Math.max(lastSeq, event.seq);
+        onMessage({ type: 'event', event });
+      } else if (sse.event === 'heartbeat') {
+        const beat = data as { seq: number; at: number };
+        onMessage({ type: 'heartbeat', seq: beat.seq, at: beat.at });
+      }
+    };
     const run = async () => {
       let backoff = 100;
       while (!stopped) {
-        controller = new AbortController();
+        const attempt = new AbortController();
+        controller = attempt;
+        const watchdog = new SilenceWatchdog(this.#heartbeatTimeoutMs, () =>
+          attempt.abort(feedError(`the stream was silent for ${this.#heartbeatTimeoutMs} ms`)),
+        );
+        let failure: unknown;
         try {
-          const response = await this.#fetch(`${this.#base}/revocations/stream`, {
-            headers: {
-              authorization: this.#authorization,
-              accept: 'text/event-stream',
-              'last-event-id': String(lastSeq),
-            },
-            signal: controller.signal,
+          await this.#stream(lastSeq, attempt.signal, watchdog, (sse) => {
+            deliver(sse);
+            // A message, not a mere 200, proves the connection works: only then start backoff over.
+            backoff = 100;
           });
-          if (!response.ok || !response.body) throw feedError(`stream answered ${response.status}`);
-          backoff = 100;
-          const parser = new SseParser();
-          const decoder = new TextDecoder();
-          for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-            for (const sse of parser.push(decoder.decode(chunk, { stream: true }))) {
-              const data = JSON.parse(sse.data) as unknown;
-              if (sse.event === 'revocation') {
-                const event = data as RevocationEvent;
-                lastSeq = Math.max(lastSeq, event.seq);
-                onMessage({ type: 'event', event });
-              } else if (sse.event === 'heartbeat') {
-                const beat = data as { seq: number; at: number };
-                onMessage({ type: 'heartbeat', seq: beat.seq, at: beat.at });
-              }
-            }
-          }
-          if (!stopped) throw feedError('stream ended');
+          failure = feedError('stream ended');
         } catch (err) {
-          if (stopped) return;
-          onError?.(err);
-          await new Promise((resolve) => setTimeout(resolve, backoff));
-          backoff = Math.min(backoff * 2, this.#maxBackoffMs);
+          // An abort by the watchdog surfaces as an AbortError: report why it was aborted instead.
+          failure = attempt.signal.aborted ? attempt.signal.reason : err;
+        } finally {
+          watchdog.stop();
+          attempt.abort();
         }
+        if (stopped) return;
+        onError?.(failure);
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, this.#maxBackoffMs);
       }
     };
     void run();
@@ -116,11 +132,36 @@ export class HttpFeedSource implements FeedSource {
     };
   }
 
+  /** One stream request, read until it ends or fails; every chunk read feeds the watchdog. */
+  async #stream(
+    lastSeq: number,
+    signal: AbortSignal,
+    watchdog: SilenceWatchdog,
+    onEvent: (sse: ServerSentEvent) => void,
+  ): Promise<void> {
+    const response = await this.#fetch(`${this.#base}/revocations/stream`, {
+      headers: {
+        authorization: this.#authorization,
+        accept: 'text/event-stream',
+        'last-event-id': String(lastSeq),
+        connection: 'close',
+      },
+      signal,
+    });
+    if (!response.ok || !response.body) throw feedError(`stream answered ${response.status}`);
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      watchdog.heard();
+      for (const sse of parser.push(decoder.decode(chunk, { stream: true }))) onEvent(sse);
+    }
+  }
+
   async #get(path: string): Promise<unknown> {
     let response: Response;
     try {
       response = await this.#fetch(this.#base + path, {
-        headers: { authorization: this.#authorization, accept: 'application/json' },
+        headers: { authorization: this.#authorization, accept: 'application/json', connection: 'close' },
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (cause) {

@@ -20,8 +20,9 @@ export type FeedMessage =
  * - `follow(afterSeq, onMessage)` delivers live messages for events after `afterSeq` (it may also
  *   deliver older or repeated ones: the follower ignores them) and a heartbeat at least every few
  *   seconds, its `at` taken before its `seq` was read; it reconnects by itself after a failure,
- *   reporting it through `onError`, and resumes after the last `seq` it delivered. The returned
- *   function stops it.
+ *   reporting it through `onError`, and resumes after the last `seq` it delivered. A connection that
+ *   stays silent for longer than a few heartbeats counts as failed (a half-open connection gives no
+ *   error). The returned function stops it.
  */
 export interface FeedSource {
   snapshot(): Promise<RevocationSnapshot>;
