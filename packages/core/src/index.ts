@@ -78,6 +78,7 @@ export {
   type SessionRule,
   type SubjectRule,
   type TokenRule,
+  type UnscopedRule,
 } from './revocation/rules.js';
 export { TokenIdTable, type TokenIdTableOptions } from './revocation/token-id-table.js';
 export {
@@ -90,7 +91,13 @@ export {
 export { MemorySessionStore } from './sessions/memory-session-store.js';
 export { MemoryUserStore } from './sessions/memory-user-store.js';
 export type { ClientRecord, RefreshTokenRecord, SessionRecord, UserRecord } from './sessions/records.js';
-export type { RefreshOutcome, SessionStore, SessionTouch } from './sessions/session-store.js';
+export { isSessionLive } from './sessions/liveness.js';
+export type {
+  NewRefreshToken,
+  RefreshOutcome,
+  SessionStore,
+  SessionTouch,
+} from './sessions/session-store.js';
 export type { ClientStore, UserStore } from './sessions/user-store.js';
 export { encodeBase64url } from './token/base64url.js';
 export { DEFAULT_SIZE_LIMITS, type SizeLimits } from './token/compact.js';

@@ -25,6 +25,11 @@ export interface Runtime {
   readonly keys: KeyRing;
   readonly issuer: AccessTokenIssuer;
   readonly verifier: Verifier;
+  /**
+   * The same checks as `verifier` but no revocation: only to recognise a logout retried with a token
+   * its own earlier logout revoked (never to accept a request).
+   */
+  readonly verifierIgnoringRevocation: Verifier;
   readonly replica: Replica;
   readonly follower: ReplicaFollower;
   readonly revoker: Revoker;
@@ -79,6 +84,12 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       // The log forgets cutoffs one token lifetime after they are made: no token may live longer.
       maxTokenLifetimeSec: config.accessTokenTtlSec,
     });
+    const verifierIgnoringRevocation = new Verifier({
+      keys,
+      issuer: config.issuer,
+      audience: config.audience,
+      maxTokenLifetimeSec: config.accessTokenTtlSec,
+    });
     // Revocations arriving during a commit are written together: one transaction instead of N.
     const log = new BatchingRevocationLog(storage.log, {
       policy: { maxTokenLifetimeMs, clockSkewMs: 60_000 },
@@ -99,11 +110,14 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       },
       allowlist: config.allowlist,
       events: { onRefreshReuse: () => metrics.refreshReuse.inc() },
+      rulePolicy: { maxTokenLifetimeMs, clockSkewMs: 60_000 },
     });
     const users = new UserService(storage.users, sessions, new PasswordHasher(), new LoginThrottle(), {
       onLoginFailure: (reason) => metrics.loginFailures.inc({ reason }),
     });
-    const clients = new ClientRegistry(config.clients, storage.clients);
+    const clients = new ClientRegistry(config.clients, storage.clients, {
+      publicClients: config.publicClients,
+    });
     const fanOut = config.redis === undefined ? undefined : await startRedisFanOut(config, storage, metrics);
     const housekeeping = setInterval(() => {
       void storage.log.purge().catch(() => {});
@@ -118,6 +132,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       keys,
       issuer,
       verifier,
+      verifierIgnoringRevocation,
       replica,
       follower,
       revoker,

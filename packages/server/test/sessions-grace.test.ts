@@ -70,7 +70,12 @@ describe('refresh grace window, trusted-backend sessions, the SSE feed, shutdown
     const keys = await KeyRing.open();
     const sessions = new SessionService({
       store: new MemorySessionStore(),
-      issuer: new AccessTokenIssuer({ keys, issuer: 'https://auth.example', audience: 'api' }),
+      issuer: new AccessTokenIssuer({
+        keys,
+        issuer: 'https://auth.example',
+        audience: 'api',
+        clock: () => 1_800_000_000_000,
+      }),
       revoker: new Revoker(new MemoryRevocationLog()),
       iss: 'https://auth.example',
       policy: { idleMs: 3_600_000, absoluteMs: 86_400_000, refreshGraceMs: 0 },

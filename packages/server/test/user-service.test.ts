@@ -103,7 +103,31 @@ describe('built-in users', () => {
     expect(await change('guess number two')).toBe('ERR_LOGIN_FAILED');
     expect(await change('guess number three')).toBe('ERR_LOGIN_THROTTLED');
     expect(await change('correct horse battery')).toBe('ERR_LOGIN_THROTTLED');
-    expect(hasher.checks).toBe(2);
+    // Each refused guess checks the current password and the new one (a retried change whose password
+    // step completed finds the new one stored); throttled attempts do no password work at all.
+    expect(hasher.checks).toBe(4);
+  });
+
+  it('completes a password change retried after its password step succeeded, without the old password', async () => {
+    const { users } = await setup();
+    const { id } = await users.register('retry-pat', 'correct horse battery');
+    const kept = await users.login('retry-pat', 'correct horse battery', ctx, 'web');
+    await users.login('retry-pat', 'correct horse battery', ctx, 'web');
+    await users.changePassword(id, kept.sessionId, 'correct horse battery', 'a brand new password', ctx);
+    // The client never saw the answer and sends the same request again: the old password is no longer
+    // the stored one, the new one is, and the change completes (idempotently) instead of failing.
+    const again = await users.changePassword(
+      id,
+      kept.sessionId,
+      'correct horse battery',
+      'a brand new password',
+      ctx,
+    );
+    expect(again.kept).toBeDefined();
+    expect(await codeOf(users.login('retry-pat', 'a brand new password', ctx, 'web'))).toBe('ok');
+    expect(await codeOf(users.login('retry-pat', 'correct horse battery', ctx, 'web'))).toBe(
+      'ERR_LOGIN_FAILED',
+    );
   });
 
   it('normalizes usernames (NFKC, case) so look-alike registrations collide', async () => {

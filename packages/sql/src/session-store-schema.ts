@@ -32,6 +32,8 @@ export type RefreshTokensTable = {
   consumed_at: NullableInt8;
   /** For a grace-window sibling, the hash of the spent token it answered (unique: one sibling each). */
   sibling_of: string | null;
+  /** 1 when another branch's rotation spent it (it never earns a sibling), 0 otherwise. */
+  superseded: number;
 };
 
 /** The tables of the session store, by their logical (unprefixed) names. */
@@ -47,7 +49,8 @@ const HISTORY_TABLE = 'session_store_migrations';
  * created_at` for listing and ending a user's sessions) and `refresh_tokens` (indexes on `session_id`
  * and `expires_at` for purging). Version 2: `refresh_tokens.sibling_of`, unique, so a spent token gets
  * at most one grace-window sibling, and an index on `session_id, consumed_at` for spending a session's
- * other unspent tokens at each rotation. No foreign key: SQLite enforces none unless asked per connection, and
+ * other unspent tokens at each rotation. Version 3: `refresh_tokens.superseded`, set on the tokens a
+ * rotation spends because another branch moved, which never earn a sibling. No foreign key: SQLite enforces none unless asked per connection, and
  * `purgeExpired` deletes a session's tokens itself.
  *
  * @example
@@ -126,6 +129,16 @@ export const SESSION_STORE_SCHEMA: StoreSchema = {
           .execute();
       },
     },
+    {
+      version: 3,
+      name: 'a token spent by another branch never earns a sibling',
+      async up(db) {
+        await db.schema
+          .alterTable('refresh_tokens')
+          .addColumn('superseded', 'integer', (col) => col.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   ],
 };
 
@@ -199,6 +212,7 @@ export function tokenFromRow(row: Selectable<RefreshTokensTable>): RefreshTokenR
     createdAt: numberOf(row.created_at),
     expiresAt: numberOf(row.expires_at),
     consumedAt: numberOrNull(row.consumed_at),
+    superseded: Number(row.superseded) === 1,
   };
 }
 
@@ -219,5 +233,6 @@ export function tokenToRow(token: RefreshTokenRecord, siblingOf: string | null =
     expires_at: token.expiresAt,
     consumed_at: token.consumedAt,
     sibling_of: siblingOf,
+    superseded: token.superseded ? 1 : 0,
   };
 }

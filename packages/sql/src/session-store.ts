@@ -1,11 +1,13 @@
-import type {
-  RefreshOutcome,
-  RefreshTokenRecord,
-  SessionRecord,
-  SessionStore,
-  SessionTouch,
+import {
+  isSessionLive,
+  type NewRefreshToken,
+  type RefreshOutcome,
+  type RefreshTokenRecord,
+  type SessionRecord,
+  type SessionStore,
+  type SessionTouch,
 } from '@revocable/core';
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import {
   SESSION_STORE_SCHEMA,
   type SessionStoreTables,
@@ -17,7 +19,7 @@ import {
 import { listLimit, type SqlStoreOptions, StoreTables } from './store-tables.js';
 import { inWriteTransaction } from './write-transaction.js';
 
-type NextToken = Omit<RefreshTokenRecord, 'generation' | 'sessionId'>;
+type NextToken = NewRefreshToken;
 type Found = { readonly token: RefreshTokenRecord; readonly session: SessionRecord };
 
 const INVALID: RefreshOutcome = Object.freeze({ status: 'invalid' });
@@ -26,15 +28,11 @@ const INVALID: RefreshOutcome = Object.freeze({ status: 'invalid' });
 class SessionEndedMeanwhile extends Error {}
 class TokenSpentMeanwhile extends Error {}
 
-function isLive(session: SessionRecord, now: number): boolean {
-  return session.endedAt === null && now < session.idleExpiresAt && now < session.absoluteExpiresAt;
-}
-
 /** What a refresh attempt with this token may do, before anything is written. */
 function decide(found: Found | undefined, touch: SessionTouch): 'invalid' | 'reused' | 'unused' {
   if (found === undefined) return 'invalid';
   const { token, session } = found;
-  if (touch.now >= token.expiresAt || !isLive(session, touch.now)) return 'invalid';
+  if (touch.now >= token.expiresAt || !isSessionLive(session, touch.now)) return 'invalid';
   if (touch.clientId !== undefined && touch.clientId !== session.clientId) return 'invalid';
   return token.consumedAt === null ? 'unused' : 'reused';
 }
@@ -164,11 +162,24 @@ export class SqlSessionStore implements SessionStore {
       // Only the generation the caller saw: a rotation in between makes the spent token older than
       // the immediately previous one, and it gets no sibling.
       if (session === undefined || Number(session.refresh_generation) !== generation) return false;
+      // Only a token its own use spent, one generation back: a superseded branch never earns one.
+      const spent = await this.#token(trx, spentHash);
+      if (
+        spent === undefined ||
+        spent.sessionId !== sessionId ||
+        spent.consumedAt === null ||
+        spent.superseded ||
+        spent.generation !== generation - 1
+      )
+        return false;
       // The unique index on sibling_of decides which of concurrent callers stores the one sibling.
       const inserted = await trx
         .insertInto('refresh_tokens')
         .values(
-          tokenToRow({ ...token, sessionId, generation: Number(session.refresh_generation) }, spentHash),
+          tokenToRow(
+            { ...token, sessionId, generation: Number(session.refresh_generation), superseded: false },
+            spentHash,
+          ),
         )
         .onConflict((conflict) => conflict.column('sibling_of').doNothing())
         .executeTakeFirst();
@@ -251,12 +262,16 @@ export class SqlSessionStore implements SessionStore {
       .executeTakeFirst();
     if (updated === undefined) throw new SessionEndedMeanwhile();
     const rotated = sessionFromRow(updated);
-    // One statement spends this token and the branch not taken (an unused sibling, a fork): using
-    // that later is reuse. If this token is not among them, another caller spent it after our read
-    // (PostgreSQL: we waited for its commit): roll back and answer from what is stored now.
+    // One statement spends this token and supersedes the branch not taken (an unused sibling, a
+    // fork): using that later is reuse, and it never earns a sibling. If this token is not among
+    // them, another caller spent it after our read (PostgreSQL: we waited for its commit): roll back
+    // and answer from what is stored now.
     const spent = await trx
       .updateTable('refresh_tokens')
-      .set({ consumed_at: touch.now })
+      .set((eb) => ({
+        consumed_at: touch.now,
+        superseded: eb.case().when('hash', '=', hash).then(sql.lit(0)).else(sql.lit(1)).end(),
+      }))
       .where('session_id', '=', session.id)
       .where('consumed_at', 'is', null)
       .where('generation', '<=', token.generation)
@@ -265,7 +280,14 @@ export class SqlSessionStore implements SessionStore {
     if (!spent.some((row) => row.hash === hash)) throw new TokenSpentMeanwhile();
     await trx
       .insertInto('refresh_tokens')
-      .values(tokenToRow({ ...next, sessionId: rotated.id, generation: rotated.refreshGeneration }))
+      .values(
+        tokenToRow({
+          ...next,
+          sessionId: rotated.id,
+          generation: rotated.refreshGeneration,
+          superseded: false,
+        }),
+      )
       .execute();
     return { status: 'rotated', session: rotated };
   }

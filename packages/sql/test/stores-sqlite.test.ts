@@ -56,6 +56,10 @@ describeKeyStoreContract('SqlKeyStore on a SQLite file', async () => {
       stores.push(await SqlKeyStore.open({ url: file }));
       return stores.at(-1)!;
     },
+    another: async () => {
+      stores.push(await SqlKeyStore.open({ url: file }));
+      return stores.at(-1)!;
+    },
     cleanup: async () => {
       for (const store of stores) await store.close();
       await remove();
@@ -138,7 +142,7 @@ describe('openSqlStorage on SQLite', () => {
     opened.push(database);
     const history = database.kysely.withTables<Record<string, { version: number }>>();
     for (const [table, versions] of [
-      ['session_store_migrations', [1, 2]],
+      ['session_store_migrations', [1, 2, 3]],
       ['user_store_migrations', [1, 2]],
       ['key_store_migrations', [1]],
     ] as const) {

@@ -124,7 +124,16 @@ export interface AccessTokenRequest {
    * JSON cannot hold (BigInt, circular), naming the claim.
    */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /**
+   * When the token counts as issued (epoch ms, the `iat`): at most the issuer's clock, and not more
+   * than a minute before it. Default: now. A session service passes the moment a refresh was decided,
+   * so a logout that ended the session after that moment also revokes the token signed for it.
+   */
+  readonly issuedAtMs?: number;
 }
+
+/** Oldest `issuedAtMs` accepted, relative to the issuer's clock. */
+const MAX_BACKDATE_MS = 60_000;
 
 /** A signed access token and what it says. */
 export interface IssuedAccessToken {
@@ -226,7 +235,7 @@ export class AccessTokenIssuer {
         );
       }
     }
-    const nowMs = this.#clock();
+    const nowMs = issuedAt(request.issuedAtMs, this.#clock());
     const iat = nowMs / 1000;
     const audience = request.audience ?? this.#options.audience;
     const claims: AccessTokenClaims = {
@@ -246,4 +255,16 @@ export class AccessTokenIssuer {
     const token = `${input}.${signWith(key.alg, key.privateKey, input).toString('base64url')}`;
     return { token, claims, expiresIn: claims.exp - Math.floor(iat) };
   }
+}
+
+function issuedAt(requested: number | undefined, now: number): number {
+  if (requested === undefined) return now;
+  if (!Number.isFinite(requested) || requested > now || requested < now - MAX_BACKDATE_MS) {
+    throw new RevocableError(
+      'ERR_CLAIM_INVALID',
+      `issuedAtMs must be within the last ${MAX_BACKDATE_MS / 1000} seconds of the issuer's clock.`,
+      { claim: 'iat' },
+    );
+  }
+  return requested;
 }

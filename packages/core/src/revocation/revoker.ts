@@ -31,12 +31,15 @@ export class Revoker {
     this.#clock = clock;
   }
 
-  /** Revokes one token until its `exp`. */
+  /** Revokes one token (its issuer's, by id) until its `exp`: another issuer's token with that id stays valid. */
   revokeToken(
-    facts: Pick<TokenFacts, 'tokenId' | 'expiresAtMs'>,
+    facts: Pick<TokenFacts, 'iss' | 'tokenId' | 'expiresAtMs'>,
     audit: RevocationAudit,
   ): Promise<RevocationEvent> {
-    return this.#append({ kind: 'token', tokenId: facts.tokenId, expiresAt: facts.expiresAtMs }, audit);
+    return this.#append(
+      { kind: 'token', iss: facts.iss, tokenId: facts.tokenId, expiresAt: facts.expiresAtMs },
+      audit,
+    );
   }
 
   /**
@@ -66,9 +69,12 @@ export class Revoker {
     return this.#append({ kind: 'subject', iss, sub, cutoff }, audit);
   }
 
-  /** Revokes every token signed with `kid`, until `expiresAt` (epoch ms, the key's last token expiry). */
-  revokeKey(kid: string, expiresAt: number, audit: RevocationAudit): Promise<RevocationEvent> {
-    return this.#append({ kind: 'key', kid, expiresAt }, audit);
+  /**
+   * Revokes every token of issuer `iss` signed with `kid`, until `expiresAt` (epoch ms, the key's last
+   * token expiry). Another issuer's tokens under a key of the same `kid` stay valid.
+   */
+  revokeKey(iss: string, kid: string, expiresAt: number, audit: RevocationAudit): Promise<RevocationEvent> {
+    return this.#append({ kind: 'key', iss, kid, expiresAt }, audit);
   }
 
   /** Revokes every token of an issuer issued until now. */
@@ -76,15 +82,27 @@ export class Revoker {
     return this.#append({ kind: 'issuer', iss, cutoff: this.#clock() }, audit);
   }
 
-  /** Allowlist mode: records a token as issued. */
-  allow(facts: Pick<TokenFacts, 'tokenId' | 'expiresAtMs'>): Promise<RevocationEvent> {
+  /** Allowlist mode: records a token as issued by `facts.iss`. */
+  allow(facts: Pick<TokenFacts, 'iss' | 'tokenId' | 'expiresAtMs'>): Promise<RevocationEvent> {
     return this.#append(
-      { kind: 'allow', tokenId: facts.tokenId, expiresAt: facts.expiresAtMs },
+      { kind: 'allow', iss: facts.iss, tokenId: facts.tokenId, expiresAt: facts.expiresAtMs },
       {
         reason: 'issued',
         actor: 'system',
       },
     );
+  }
+
+  /**
+   * Writes a rule as given (an operator's rule from an admin API; it is validated by the log).
+   *
+   * @example
+   * ```ts
+   * await revoker.revoke({ kind: 'subject', iss, sub: 'user-1', cutoff: Date.now() }, { reason: 'admin', actor: 'admin' });
+   * ```
+   */
+  revoke(rule: RevocationRule, audit: RevocationAudit): Promise<RevocationEvent> {
+    return this.#append(rule, audit);
   }
 
   async #append(rule: RevocationRule, audit: RevocationAudit): Promise<RevocationEvent> {

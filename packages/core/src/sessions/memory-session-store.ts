@@ -1,8 +1,20 @@
+import { isSessionLive } from './liveness.js';
 import type { RefreshTokenRecord, SessionRecord } from './records.js';
-import type { RefreshOutcome, SessionStore, SessionTouch } from './session-store.js';
+import type { NewRefreshToken, RefreshOutcome, SessionStore, SessionTouch } from './session-store.js';
 
-function isLive(session: SessionRecord, now: number): boolean {
-  return session.endedAt === null && now < session.idleExpiresAt && now < session.absoluteExpiresAt;
+/** A spent token earns a sibling only when its own use spent it, one generation before `generation`. */
+function mayEarnSibling(
+  spent: RefreshTokenRecord | undefined,
+  sessionId: string,
+  generation: number,
+): boolean {
+  return (
+    spent !== undefined &&
+    spent.sessionId === sessionId &&
+    spent.consumedAt !== null &&
+    !spent.superseded &&
+    spent.generation === generation - 1
+  );
 }
 
 /**
@@ -42,28 +54,24 @@ export class MemorySessionStore implements SessionStore {
   ): Promise<SessionRecord[]> {
     const now = Date.now();
     return [...this.#sessions.values()]
-      .filter((s) => s.sub === sub && (options.includeEnded || isLive(s, now)))
+      .filter((s) => s.sub === sub && (options.includeEnded || isSessionLive(s, now)))
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, options.limit ?? 100)
       .map((s) => ({ ...s }));
   }
 
-  async rotate(
-    hash: string,
-    next: Omit<RefreshTokenRecord, 'generation' | 'sessionId'>,
-    touch: SessionTouch,
-  ): Promise<RefreshOutcome> {
+  async rotate(hash: string, next: NewRefreshToken, touch: SessionTouch): Promise<RefreshOutcome> {
     const token = this.#tokens.get(hash);
     const session = token && this.#sessions.get(token.sessionId);
-    if (!token || !session || touch.now >= token.expiresAt || !isLive(session, touch.now))
+    if (!token || !session || touch.now >= token.expiresAt || !isSessionLive(session, touch.now))
       return { status: 'invalid' };
     if (touch.clientId !== undefined && touch.clientId !== session.clientId) return { status: 'invalid' };
     if (token.consumedAt !== null) return { status: 'reused', token: { ...token }, session: { ...session } };
-    this.#tokens.set(hash, { ...token, consumedAt: touch.now });
+    this.#tokens.set(hash, { ...token, consumedAt: touch.now, superseded: false });
     for (const other of this.#hashesOf.get(session.id) ?? []) {
       const record = this.#tokens.get(other)!;
       if (record.consumedAt === null && record.generation <= token.generation)
-        this.#tokens.set(other, { ...record, consumedAt: touch.now });
+        this.#tokens.set(other, { ...record, consumedAt: touch.now, superseded: true });
     }
     const updated: SessionRecord = {
       ...session,
@@ -74,21 +82,22 @@ export class MemorySessionStore implements SessionStore {
       ip: touch.ip,
     };
     this.#sessions.set(session.id, updated);
-    this.#store({ ...next, sessionId: session.id, generation: updated.refreshGeneration });
+    this.#store({ ...next, sessionId: session.id, generation: updated.refreshGeneration, superseded: false });
     return { status: 'rotated', session: { ...updated } };
   }
 
   async addSibling(
     sessionId: string,
     spentHash: string,
-    token: Omit<RefreshTokenRecord, 'generation' | 'sessionId'>,
+    token: NewRefreshToken,
     generation: number,
   ): Promise<boolean> {
     const session = this.#sessions.get(sessionId);
     if (!session || session.endedAt !== null || session.refreshGeneration !== generation) return false;
+    if (!mayEarnSibling(this.#tokens.get(spentHash), sessionId, generation)) return false;
     if (this.#siblingOf.has(spentHash)) return false;
     this.#siblingOf.add(spentHash);
-    this.#store({ ...token, sessionId, generation: session.refreshGeneration });
+    this.#store({ ...token, sessionId, generation: session.refreshGeneration, superseded: false });
     return true;
   }
 

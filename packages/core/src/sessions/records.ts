@@ -38,6 +38,11 @@ export interface RefreshTokenRecord {
   readonly expiresAt: number;
   /** When it was used (spent); `null` while unused. */
   readonly consumedAt: number | null;
+  /**
+   * `true` when it was spent because another branch of its session rotated (the branch not taken),
+   * not by its own use. Such a token never earns a grace-window sibling: presenting it is reuse.
+   */
+  readonly superseded: boolean;
 }
 
 /** A built-in user. `passwordHash` is an argon2id PHC string: never log or return it. */

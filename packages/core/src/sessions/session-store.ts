@@ -9,6 +9,9 @@ export type RefreshOutcome =
   /** No such token, or it expired, or its session has ended or expired. Nothing changed. */
   | { readonly status: 'invalid' };
 
+/** A refresh token to store: the store sets its `generation`, `sessionId` and `superseded` itself. */
+export type NewRefreshToken = Omit<RefreshTokenRecord, 'generation' | 'sessionId' | 'superseded'>;
+
 /** What changes on a session when one of its refresh tokens is rotated. */
 export interface SessionTouch {
   readonly now: number;
@@ -33,15 +36,20 @@ export interface SessionTouch {
  *   `refreshGeneration`, `lastSeenAt`, `idleExpiresAt`, `device`, `ip` are updated in the same
  *   transaction); every other gets `reused`. A token that is expired, unknown, or whose session has
  *   ended or passed its idle or absolute expiry gives `invalid` and changes nothing.
- * - Rotating a token also spends (`consumedAt` = `touch.now`) every other unspent token of the session
- *   of the same or an older generation — an unused grace-window sibling, the other branch of a fork —
- *   so the branch not taken counts as reuse once the grace window is over.
+ * - Rotating a token also spends (`consumedAt` = `touch.now`, `superseded` = `true`) every other
+ *   unspent token of the session of the same or an older generation — an unused grace-window sibling,
+ *   the other branch of a fork. The rotated token itself is spent with `superseded` = `false`.
  * - `addSibling(sessionId, spentHash, token, generation)` stores another token of the session's
  *   current generation as the one sibling of the spent token `spentHash` (the grace-window answer to a
  *   racing refresh), atomically: of any number of calls for the same `spentHash`, at most one stores
  *   its token and answers `true`. It answers `false` and stores nothing if the session has ended, if
- *   its generation is no longer `generation` (a rotation came in between), or if `spentHash` already
- *   has a sibling.
+ *   its generation is no longer `generation` (a rotation came in between), if `spentHash` is not a
+ *   token of this session spent by its own rotation at generation `generation - 1` (unknown, unspent,
+ *   older, or `superseded`), or if `spentHash` already has a sibling.
+ * - **Invariant (one refresh at most for a copy):** a token spent because another branch moved never
+ *   earns a sibling, so once a sibling exists, the first of the two branches to rotate supersedes the
+ *   other, and any use of the other is `reused`. Two holders of one token (a thief and its owner) get
+ *   at most one refresh before the next refresh of either party makes the other's use a reuse.
  * - Writers take a session before its tokens (SQL: the session row lock first), so concurrent
  *   rotations of two live tokens of one session queue rather than deadlock.
  * - `endSession` sets `endedAt`/`endReason` once; it returns `true` only for the call that ended it.
@@ -66,15 +74,11 @@ export interface SessionStore {
     sub: string,
     options?: { readonly includeEnded?: boolean; readonly limit?: number },
   ): Promise<SessionRecord[]>;
-  rotate(
-    hash: string,
-    next: Omit<RefreshTokenRecord, 'generation' | 'sessionId'>,
-    touch: SessionTouch,
-  ): Promise<RefreshOutcome>;
+  rotate(hash: string, next: NewRefreshToken, touch: SessionTouch): Promise<RefreshOutcome>;
   addSibling(
     sessionId: string,
     spentHash: string,
-    token: Omit<RefreshTokenRecord, 'generation' | 'sessionId'>,
+    token: NewRefreshToken,
     generation: number,
   ): Promise<boolean>;
   endSession(id: string, at: number, reason: string): Promise<boolean>;

@@ -40,6 +40,7 @@ function token(s: SessionRecord, hash: string, over: Partial<RefreshTokenRecord>
     createdAt: T0,
     expiresAt: T0 + HOUR,
     consumedAt: null,
+    superseded: false,
     ...over,
   };
 }
@@ -238,11 +239,69 @@ export function describeSessionStoreContract(name: string, open: () => Promise<S
       await store.rotate('h1', next('a'), touch(T0 + 10));
       await store.addSibling(s.id, 'h1', next('b'), 2);
       expect((await store.rotate('b', next('b2'), touch(T0 + 20))).status).toBe('rotated');
-      expect(await store.findRefreshToken('a')).toMatchObject({ consumedAt: T0 + 20 });
+      expect(await store.findRefreshToken('a')).toMatchObject({ consumedAt: T0 + 20, superseded: true });
+      expect(await store.findRefreshToken('b')).toMatchObject({ consumedAt: T0 + 20, superseded: false });
       expect(await store.findRefreshToken('b2')).toMatchObject({ consumedAt: null, generation: 3 });
       const forked = await store.rotate('a', next('a2'), touch(T0 + 30));
       expect(forked.status).toBe('reused');
       expect(await store.findRefreshToken('a2')).toBeUndefined();
+    });
+
+    it('marks the rotated token spent by use, not superseded', async () => {
+      const store = await fresh();
+      const s = session();
+      await store.createSession(s, token(s, 'h1'));
+      await store.rotate('h1', next('h2'), touch(T0 + 10));
+      expect(await store.findRefreshToken('h1')).toMatchObject({ consumedAt: T0 + 10, superseded: false });
+      expect(await store.findRefreshToken('h2')).toMatchObject({ consumedAt: null, superseded: false });
+    });
+
+    it('never gives a sibling to a token superseded by the other branch (the copied-token invariant)', async () => {
+      const store = await fresh();
+      const s = session();
+      await store.createSession(s, token(s, 'h1'));
+      // Owner rotates h1 -> a; the holder of a copy of h1 gets the one sibling b.
+      await store.rotate('h1', next('a'), touch(T0 + 10));
+      expect(await store.addSibling(s.id, 'h1', next('b'), 2)).toBe(true);
+      // Owner rotates a -> a2: b is the branch not taken, superseded.
+      expect((await store.rotate('a', next('a2'), touch(T0 + 20))).status).toBe('rotated');
+      // The copy's holder presents b: it is reuse, and b earns no sibling at generation 3.
+      const outcome = await store.rotate('b', next('b2'), touch(T0 + 21));
+      expect(outcome.status).toBe('reused');
+      expect(outcome.status === 'reused' && outcome.token.superseded).toBe(true);
+      expect(await store.addSibling(s.id, 'b', next('b3'), 3)).toBe(false);
+      expect(await store.findRefreshToken('b3')).toBeUndefined();
+      expect(await store.findRefreshToken('b2')).toBeUndefined();
+    });
+
+    it('lets the first branch to rotate after a sibling end the other, whichever it is', async () => {
+      const store = await fresh();
+      const s = session();
+      await store.createSession(s, token(s, 'h1'));
+      await store.rotate('h1', next('a'), touch(T0 + 10));
+      expect(await store.addSibling(s.id, 'h1', next('b'), 2)).toBe(true);
+      // The sibling's holder moves first: the owner's token a is now the superseded one.
+      expect((await store.rotate('b', next('b2'), touch(T0 + 20))).status).toBe('rotated');
+      const owner = await store.rotate('a', next('a2'), touch(T0 + 21));
+      expect(owner.status === 'reused' && owner.token.superseded).toBe(true);
+      expect(await store.addSibling(s.id, 'a', next('a3'), 3)).toBe(false);
+    });
+
+    it('gives a sibling only for a token of that session, spent, one generation back', async () => {
+      const store = await fresh();
+      const s = session();
+      const other = session();
+      await store.createSession(s, token(s, 'h1'));
+      await store.createSession(other, token(other, 'o1'));
+      await store.rotate('h1', next('h2'), touch(T0 + 10));
+      await store.rotate('o1', next('o2'), touch(T0 + 10));
+      // Unknown, unspent, and another session's spent token: no sibling.
+      expect(await store.addSibling(s.id, 'nope', next('x1'), 2)).toBe(false);
+      expect(await store.addSibling(s.id, 'h2', next('x2'), 2)).toBe(false);
+      expect(await store.addSibling(s.id, 'o1', next('x3'), 2)).toBe(false);
+      for (const hash of ['x1', 'x2', 'x3']) expect(await store.findRefreshToken(hash)).toBeUndefined();
+      // The control case: the session's own spent token gets one.
+      expect(await store.addSibling(s.id, 'h1', next('x4'), 2)).toBe(true);
     });
 
     it('ends a session once: only the first call answers true', async () => {

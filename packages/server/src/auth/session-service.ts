@@ -1,12 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type {
-  AccessTokenIssuer,
-  IssuedAccessToken,
-  RevocationEvent,
-  RevocationReason,
-  Revoker,
-  SessionRecord,
-  SessionStore,
+import {
+  type AccessTokenIssuer,
+  DEFAULT_REVOCATION_POLICY,
+  type IssuedAccessToken,
+  type RefreshTokenRecord,
+  type RevocationEvent,
+  type RevocationPolicy,
+  type RevocationReason,
+  type RevocationRule,
+  type Revoker,
+  type RuleKind,
+  type SessionRecord,
+  type SessionStore,
+  validateRequests,
 } from '@revocable/core';
 import { ServiceError } from '../errors.js';
 import { hashRefreshToken, isRefreshTokenShape, newRefreshToken, newSessionId } from './refresh-tokens.js';
@@ -68,6 +74,7 @@ export class SessionService {
   readonly #allowlist: boolean;
   readonly #events: SessionEvents;
   readonly #clock: () => number;
+  readonly #rulePolicy: RevocationPolicy;
   #lastCutoff = 0;
 
   constructor(deps: {
@@ -79,6 +86,8 @@ export class SessionService {
     allowlist?: boolean;
     events?: SessionEvents;
     clock?: () => number;
+    /** The revocation log's policy, to check an operator's rule before it ends sessions. */
+    rulePolicy?: RevocationPolicy;
   }) {
     this.#store = deps.store;
     this.#issuer = deps.issuer;
@@ -88,11 +97,12 @@ export class SessionService {
     this.#allowlist = deps.allowlist ?? false;
     this.#events = deps.events ?? {};
     this.#clock = deps.clock ?? Date.now;
+    this.#rulePolicy = deps.rulePolicy ?? DEFAULT_REVOCATION_POLICY;
   }
 
   /** Opens a session and returns its first tokens. */
   async open(request: OpenSessionRequest): Promise<TokenSet> {
-    const now = this.#clock();
+    const now = await this.#issueTime();
     const refresh = newRefreshToken();
     const session: SessionRecord = {
       id: newSessionId(),
@@ -111,7 +121,7 @@ export class SessionService {
       endReason: null,
     };
     // Sign first: a request the issuer refuses (bad claims) must not leave a session behind.
-    const access = await this.#accessToken(session);
+    const access = this.#accessToken(session, now);
     await this.#store.createSession(session, {
       hash: refresh.hash,
       sessionId: session.id,
@@ -119,20 +129,26 @@ export class SessionService {
       createdAt: now,
       expiresAt: session.idleExpiresAt,
       consumedAt: null,
+      superseded: false,
     });
     await this.#allow(access);
     return { ...access.set, refreshToken: refresh.token, sessionId: session.id };
   }
 
   /**
-   * Rotates a refresh token: exactly one of concurrent callers gets the next token. A spent token used
-   * again within the grace window (the immediately previous token only) gets one sibling, once; any
-   * other reuse — a second replay, a replay after the window, the unused branch of a fork used after
-   * the other branch rotated — revokes the whole session and answers `ERR_REFRESH_TOKEN_REUSED`.
+   * Rotates a refresh token: exactly one of concurrent callers gets the next token. A token spent by
+   * its own rotation and presented again within the grace window (the immediately previous token only)
+   * gets one sibling, once. Any other reuse — a second replay, a replay after the window, a token
+   * superseded because the other branch rotated — revokes the whole session and answers
+   * `ERR_REFRESH_TOKEN_REUSED`. So two holders of one token (tabs racing, or a thief and its owner)
+   * get one refresh at most before the next refresh of either party ends the session for the other.
+   *
+   * The access token it signs counts as issued at the moment the refresh was decided (before the
+   * store's rotation), so a logout that ends the session after the rotation also revokes it.
    */
   async refresh(refreshToken: unknown, context: ClientContext, clientId?: string): Promise<TokenSet> {
     if (!isRefreshTokenShape(refreshToken)) throw invalidRefresh();
-    const now = this.#clock();
+    const now = await this.#issueTime();
     const next = newRefreshToken();
     const record = {
       hash: next.hash,
@@ -149,23 +165,12 @@ export class SessionService {
       ...(clientId !== undefined && { clientId }),
     });
     if (outcome.status === 'invalid') throw invalidRefresh();
-    if (outcome.status === 'rotated') {
-      const access = await this.#accessToken(outcome.session);
-      await this.#allow(access);
-      return { ...access.set, refreshToken: next.token, sessionId: outcome.session.id };
-    }
+    if (outcome.status === 'rotated') return this.#tokens(outcome.session, now, next.token);
     const { token, session } = outcome;
-    // A window of 0 turns siblings off entirely (not even a reuse in the same millisecond gets one).
-    const grace = this.#policy.refreshGraceMs;
-    const withinGrace = grace > 0 && token.consumedAt !== null && now - token.consumedAt <= grace;
-    if (
-      withinGrace &&
-      token.generation === session.refreshGeneration - 1 &&
-      (await this.#store.addSibling(session.id, spentHash, record, session.refreshGeneration))
-    ) {
-      const access = await this.#accessToken(session);
-      await this.#allow(access);
-      return { ...access.set, refreshToken: next.token, sessionId: session.id };
+    if (this.#mayEarnSibling(token, now)) {
+      // The store decides the rest (generation, superseded, one sibling per spent token) atomically.
+      if (await this.#store.addSibling(session.id, spentHash, record, session.refreshGeneration))
+        return this.#tokens(session, now, next.token);
     }
     this.#events.onRefreshReuse?.();
     await this.end(session.id, { actor: 'system', reason: 'refresh_reuse' });
@@ -175,31 +180,68 @@ export class SessionService {
     );
   }
 
-  /** Ends one session: a `session` rule first (its access tokens die now), then the stored session. */
+  /**
+   * Ends one session, retry-safe: the stored session first (from then on no refresh can rotate it),
+   * then a `session` rule (its access tokens die). The rule is written even when the session had
+   * already ended, so calling again after a failure between the two steps completes the logout.
+   */
   async end(sessionId: string, audit: { actor: string; reason: RevocationReason }): Promise<void> {
-    const event = await this.#revoker.revokeSession(this.#iss, sessionId, audit);
-    this.#noteCutoff(event);
     await this.#store.endSession(sessionId, this.#clock(), audit.reason);
+    this.#noteCutoff(await this.#revoker.revokeSession(this.#iss, sessionId, audit));
   }
 
   /**
-   * Ends every session of a user with a `subject` cutoff. With `keep`, that session survives (password
-   * change from it) and gets a fresh access token issued after the cutoff.
+   * Ends every session of a user, retry-safe like {@link SessionService.end}: the stored sessions
+   * first, then a `subject` cutoff. With `keep`, that session survives (password change from it) and
+   * gets a fresh access token issued after the cutoff.
    */
   async endAllOf(
     sub: string,
     audit: { actor: string; reason: RevocationReason },
     keep?: string,
   ): Promise<{ ended: string[]; kept?: { accessToken: string; expiresIn: number } }> {
-    const event = await this.#revoker.revokeSubject(this.#iss, sub, audit);
-    this.#noteCutoff(event);
     const ended = await this.#store.endSessionsOf(sub, this.#clock(), audit.reason, keep);
+    this.#noteCutoff(await this.#revoker.revokeSubject(this.#iss, sub, audit));
     if (keep === undefined) return { ended };
     const session = await this.#store.getSession(keep);
     if (!session || session.endedAt !== null) return { ended };
-    const access = await this.#accessToken(session);
+    const access = this.#accessToken(session, await this.#issueTime());
     await this.#allow(access);
     return { ended, kept: { accessToken: access.set.accessToken, expiresIn: access.set.expiresIn } };
+  }
+
+  /**
+   * Applies an operator's rule (the admin API) through the same steps as a logout: a `session` or
+   * `subject` rule ends the stored sessions first, then the rule is written as given.
+   */
+  async applyRule(
+    rule: RevocationRule,
+    audit: { actor: string; reason: RevocationReason },
+  ): Promise<RevocationEvent> {
+    // Checked before anything is ended: a rule the log would refuse must not end sessions on its own.
+    const [checked] = validateRequests([{ rule, ...audit }], this.#clock(), this.#rulePolicy);
+    const valid = checked!.rule;
+    if (valid.kind === 'session') await this.#store.endSession(valid.sid, this.#clock(), audit.reason);
+    if (valid.kind === 'subject') await this.#store.endSessionsOf(valid.sub, this.#clock(), audit.reason);
+    const event = await this.#revoker.revoke(valid, audit);
+    this.#noteCutoff(event);
+    return event;
+  }
+
+  /**
+   * Whether a logout presented with a token that a rule revoked was already carried out: the token's
+   * session has ended and a `session` or `subject` rule covers it (this service ends the stored
+   * session before it writes such a rule), or a token without a session was revoked by a `token`
+   * rule. Lets a client retry a logout whose answer it lost, with the token that logout revoked.
+   */
+  async alreadyLoggedOut(
+    claims: { sub: string; sid?: string },
+    rule: RuleKind | undefined,
+  ): Promise<boolean> {
+    if (claims.sid === undefined) return rule === 'token';
+    if (rule !== 'session' && rule !== 'subject') return false;
+    const session = await this.#store.getSession(claims.sid);
+    return session !== undefined && session.sub === claims.sub && session.endedAt !== null;
   }
 
   /** The user's live sessions, newest first. */
@@ -211,13 +253,30 @@ export class SessionService {
     return this.#store.getSession(sessionId);
   }
 
-  async #accessToken(session: SessionRecord): Promise<IssuedAccess> {
-    // A token must be issued strictly after any cutoff this process wrote (same-millisecond logins).
+  /** A spent token's own rotation spent it, within the grace window (a window of 0: never). */
+  #mayEarnSibling(token: RefreshTokenRecord, now: number): boolean {
+    const grace = this.#policy.refreshGraceMs;
+    return grace > 0 && !token.superseded && token.consumedAt !== null && now - token.consumedAt <= grace;
+  }
+
+  async #tokens(session: SessionRecord, issuedAtMs: number, refreshToken: string): Promise<TokenSet> {
+    const access = this.#accessToken(session, issuedAtMs);
+    await this.#allow(access);
+    return { ...access.set, refreshToken, sessionId: session.id };
+  }
+
+  /** Now, strictly after any cutoff this process wrote (a same-millisecond login is not revoked). */
+  async #issueTime(): Promise<number> {
     while (this.#clock() <= this.#lastCutoff) await sleep(1);
+    return this.#clock();
+  }
+
+  #accessToken(session: SessionRecord, issuedAtMs: number): IssuedAccess {
     const issued = this.#issuer.issue({
       sub: session.sub,
       sid: session.id,
       clientId: session.clientId,
+      issuedAtMs,
       ...(session.scope !== null && { scope: session.scope }),
       ...(session.claims !== null && { claims: session.claims }),
     });
@@ -231,14 +290,6 @@ export class SessionService {
     if (!this.#allowlist) return;
     const { claims } = access.issued;
     await this.#revoker.allow({ tokenId: claims.jti!, expiresAtMs: claims.exp * 1000 });
-  }
-
-  /**
-   * Tells the service about a revocation written elsewhere in this process (the admin API), so a token
-   * it issues next is issued strictly after that revocation's cutoff.
-   */
-  noteRevocation(event: RevocationEvent): void {
-    this.#noteCutoff(event);
   }
 
   #noteCutoff(event: RevocationEvent): void {

@@ -147,15 +147,23 @@ export class UserService {
     // The current password is checked under the login throttle: a stolen access token must not give
     // an attacker unlimited guesses at it.
     const ip = context.ip ?? 'unknown';
-    await this.#attempts.run(`${user.usernameKey}\u0000${ip}`, async () => {
+    const alreadySet = await this.#attempts.run(`${user.usernameKey}\u0000${ip}`, async () => {
       this.#startAttempt(user.usernameKey, ip, this.clock());
+      let retried = false;
       if (!(await this.hasher.verify(user.passwordHash, oldSecret))) {
-        this.events.onLoginFailure?.('credentials');
-        throw new ServiceError('ERR_LOGIN_FAILED', 'The current password is wrong.');
+        // A retry of a change whose password step completed (its answer was lost, or ending the
+        // sessions failed): the new password is already the stored one, and the rest is redone.
+        retried = await this.hasher.verify(user.passwordHash, newSecret);
+        if (!retried) {
+          this.events.onLoginFailure?.('credentials');
+          throw new ServiceError('ERR_LOGIN_FAILED', 'The current password is wrong.');
+        }
       }
       this.throttle.succeeded(user.usernameKey, ip, this.clock());
+      return retried;
     });
-    await this.store.setPassword(sub, await this.hasher.hash(newSecret), this.clock());
+    if (!alreadySet) await this.store.setPassword(sub, await this.hasher.hash(newSecret), this.clock());
+    // Ending the other sessions is retry-safe (stored sessions first, then the subject cutoff).
     return this.sessions.endAllOf(sub, { actor: `user:${sub}`, reason: 'password_change' }, sessionId);
   }
 

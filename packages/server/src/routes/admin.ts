@@ -80,12 +80,10 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
     async (request, reply) => {
       const { reason = 'admin', actor } = request.body;
       const rule = withServerCutoff(request.body.rule, Date.now());
-      const [event] = await runtime.log.append([
-        { rule, reason, actor: actor ? `${ADMIN_ACTOR}:${actor}` : ADMIN_ACTOR },
-      ]);
-      sessions.noteRevocation(event!);
-      if (rule.kind === 'session') await storage.sessions.endSession(rule.sid, Date.now(), reason);
-      if (rule.kind === 'subject') await storage.sessions.endSessionsOf(rule.sub, Date.now(), reason);
+      const event = await sessions.applyRule(rule, {
+        reason,
+        actor: actor ? `${ADMIN_ACTOR}:${actor}` : ADMIN_ACTOR,
+      });
       return reply.status(201).send(event);
     },
   );

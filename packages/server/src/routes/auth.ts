@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenSet } from '../auth/session-service.js';
 import { ServiceError } from '../errors.js';
 import { bearerGuard } from '../http/bearer-guard.js';
+import { logoutGuard } from '../http/logout-guard.js';
 import { authOf, clientContext } from '../http/request-context.js';
 import type { Runtime } from '../runtime.js';
 
@@ -120,6 +121,7 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
     },
     async (request, reply) => {
       const { username, password, cookie = false, client_id: clientId = WEB_CLIENT_ID } = request.body;
+      await runtime.clients.assertPublic(clientId); // nobody authenticates here: public clients only
       const tokens = await users.login(username, password, clientContext(request), clientId);
       return tokenResponse(reply, tokens, cookie, cookieAge);
     },
@@ -155,10 +157,12 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
 
   app.post(
     '/auth/logout',
-    { preHandler: guard, schema: { tags: ['auth'], summary: 'End this session' } },
+    { preHandler: logoutGuard(runtime), schema: { tags: ['auth'], summary: 'End this session' } },
     async (request, reply) => {
       const { claims } = authOf(request);
-      if (claims.sid !== undefined)
+      if (request.logoutAlreadyDone === true) {
+        // A retry of a logout that completed: nothing to write again.
+      } else if (claims.sid !== undefined)
         await sessions.end(claims.sid, { actor: `user:${claims.sub}`, reason: 'logout' });
       else
         await runtime.revoker.revokeToken(authOf(request).facts, {
@@ -172,13 +176,17 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
 
   app.post(
     '/auth/logout-all',
-    { preHandler: guard, schema: { tags: ['auth'], summary: 'End every session of this user' } },
+    {
+      preHandler: logoutGuard(runtime),
+      schema: { tags: ['auth'], summary: 'End every session of this user' },
+    },
     async (request, reply) => {
       const { claims } = authOf(request);
-      const { ended } = await sessions.endAllOf(claims.sub, {
-        actor: `user:${claims.sub}`,
-        reason: 'logout_all',
-      });
+      // A retry of a logout that completed ended its sessions then: none are left to count.
+      const { ended } =
+        request.logoutAlreadyDone === true
+          ? { ended: [] }
+          : await sessions.endAllOf(claims.sub, { actor: `user:${claims.sub}`, reason: 'logout_all' });
       clearRefreshCookie(reply);
       return reply.status(200).send({ ended_sessions: ended.length });
     },

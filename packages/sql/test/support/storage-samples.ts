@@ -39,6 +39,7 @@ export const SAMPLES = {
     createdAt: NOW,
     expiresAt: NOW + HOUR,
     consumedAt: null,
+    superseded: false,
   } satisfies RefreshTokenRecord,
   key: {
     kid: 'k-1',
