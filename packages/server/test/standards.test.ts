@@ -84,8 +84,10 @@ describe('standards, with real peers: openid-client, jose, an HTTP replica', () 
     const tokens = await http.registerAndLogin('bound-client-user');
     const other = new oauth.Configuration(config.serverMetadata(), 'someone-else', undefined, oauth.None());
     oauth.allowInsecureRequests(other);
+    // An id that is not a public client is refused before the token is looked at (public-clients.test.ts
+    // covers a token bound to one public client and offered by another).
     await expect(oauth.refreshTokenGrant(other, tokens.refresh_token)).rejects.toMatchObject({
-      error: 'invalid_grant',
+      error: 'invalid_client',
     });
     expect((await http.post('/auth/refresh', { refresh_token: tokens.refresh_token })).status).toBe(200);
   });

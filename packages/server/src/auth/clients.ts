@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ClientStore } from '@revocable/core';
 import { ServiceError } from '../errors.js';
 
@@ -36,24 +36,44 @@ export function readClientCredentials(
   return undefined;
 }
 
+/** Options of a {@link ClientRegistry}. */
+export interface ClientRegistryOptions {
+  /** Client ids that may be named without authenticating (`--public-clients`). Default `['revocable-web']`. */
+  readonly publicClients?: readonly string[];
+  /** Compares two 32-byte digests in constant time; replaceable so tests can watch the comparisons. */
+  readonly compare?: (expected: Buffer, given: Buffer) => boolean;
+}
+
 /**
- * The confidential clients allowed to call RFC 7009/7662 and read the revocation feed: those from
- * configuration (held in memory, never stored) and those added with `revocable client add` (stored).
+ * The clients of the service. Confidential clients (those from configuration, held in memory, and
+ * those added with `revocable client add`, stored) authenticate to call RFC 7009/7662 and read the
+ * revocation feed; public clients (an explicit list) are the only ids a login or an unauthenticated
+ * refresh may name.
  *
  * @example
  * ```ts
- * const clients = new ClientRegistry([{ id: 'api', secret: process.env.API_SECRET! }], store);
+ * const clients = new ClientRegistry([{ id: 'api', secret: process.env.API_SECRET! }], store, {
+ *   publicClients: ['revocable-web'],
+ * });
  * const clientId = await clients.authenticate(request.headers.authorization, request.body);
+ * await clients.assertPublic('revocable-web');
  * ```
  */
 export class ClientRegistry {
   readonly #configured = new Map<string, Buffer>();
+  readonly #public: ReadonlySet<string>;
+  readonly #compare: (expected: Buffer, given: Buffer) => boolean;
+  /** What an unknown id's secret is compared with, so it costs the same comparison as a wrong secret. */
+  readonly #dummy = digest(randomBytes(32).toString('base64url'));
 
   constructor(
     configured: ReadonlyArray<{ id: string; secret: string }>,
     private readonly store: ClientStore | undefined,
+    options: ClientRegistryOptions = {},
   ) {
     for (const { id, secret } of configured) this.#configured.set(id, digest(secret));
+    this.#public = new Set(options.publicClients ?? ['revocable-web']);
+    this.#compare = options.compare ?? timingSafeEqual;
   }
 
   /** The authenticated client id; throws `ERR_CLIENT_AUTH_FAILED` (401) otherwise. */
@@ -61,14 +81,32 @@ export class ClientRegistry {
     const credentials = readClientCredentials(authorization, body);
     if (credentials) {
       const given = digest(credentials.secret);
-      let expected = this.#configured.get(credentials.id);
-      if (!expected && this.store) {
-        const stored = await this.store.getClient(credentials.id);
-        if (stored) expected = Buffer.from(stored.secretHash, 'base64url');
-      }
-      if (expected && expected.length === given.length && timingSafeEqual(expected, given))
-        return credentials.id;
+      // Every id takes the same steps: a store lookup (its failure is ignored for a configured id,
+      // which must keep working while the database is down) and one comparison.
+      const configured = this.#configured.get(credentials.id);
+      const lookup = this.store?.getClient(credentials.id);
+      const stored = configured ? await lookup?.catch(() => undefined) : await lookup;
+      const expected =
+        configured ?? (stored ? Buffer.from(stored.secretHash, 'base64url') : undefined) ?? this.#dummy;
+      const same = expected.length === given.length && this.#compare(expected, given);
+      if (same && expected !== this.#dummy) return credentials.id;
     }
     throw new ServiceError('ERR_CLIENT_AUTH_FAILED', 'Client authentication failed.');
+  }
+
+  /**
+   * Passes for a public client id; throws `ERR_CLIENT_INVALID` (400) for anything else: an unknown id,
+   * a reserved word, or a confidential client (which must authenticate instead), even one stored
+   * under a listed id.
+   */
+  async assertPublic(id: string): Promise<void> {
+    const isPublic =
+      this.#public.has(id) && !this.#configured.has(id) && (await this.store?.getClient(id)) === undefined;
+    if (!isPublic) {
+      throw new ServiceError(
+        'ERR_CLIENT_INVALID',
+        'client_id is not a public client of this service; a confidential client must authenticate.',
+      );
+    }
   }
 }

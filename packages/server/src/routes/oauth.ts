@@ -72,19 +72,26 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
           'Only the refresh_token grant is supported.',
         );
       }
+      // A confidential client authenticates; otherwise a client_id, if named, must be a public client.
       let clientId = body.client_id;
-      if (request.headers.authorization || (body as { client_secret?: string }).client_secret) {
-        try {
+      try {
+        if (request.headers.authorization || (body as { client_secret?: string }).client_secret) {
           clientId = await clients.authenticate(request.headers.authorization, body);
-        } catch {
-          return oauthError(
-            reply,
-            401,
-            'invalid_client',
-            'ERR_CLIENT_AUTH_FAILED',
-            'Client authentication failed.',
-          );
+          if (body.client_id !== undefined && body.client_id !== clientId)
+            throw new ServiceError('ERR_CLIENT_AUTH_FAILED', 'client_id is not the authenticated client.');
+        } else if (clientId !== undefined) {
+          await clients.assertPublic(clientId);
         }
+      } catch (err) {
+        if (!(err instanceof ServiceError)) throw err;
+        // RFC 6749 §5.2: 401 when authentication was tried and failed, 400 when none was included.
+        return oauthError(
+          reply,
+          err.code === 'ERR_CLIENT_INVALID' ? 400 : 401,
+          'invalid_client',
+          err.code,
+          err.code === 'ERR_CLIENT_INVALID' ? err.message : 'Client authentication failed.',
+        );
       }
       try {
         const tokens = await sessions.refresh(body.refresh_token, clientContext(request), clientId);
