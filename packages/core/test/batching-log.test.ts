@@ -31,7 +31,7 @@ class SlowLog extends MemoryRevocationLog {
 }
 
 const request = (i: number): RevocationRequest => ({
-  rule: { kind: 'token', tokenId: `t${i}`, expiresAt: Date.now() + 60_000 },
+  rule: { kind: 'token', iss: 'https://auth.example', tokenId: `t${i}`, expiresAt: Date.now() + 60_000 },
   reason: 'logout',
   actor: 'system',
 });

@@ -76,7 +76,9 @@ describe('rules match at millisecond precision', () => {
   it('a token rule rejects that token id only, until its expiry', () => {
     let t = T0;
     const replica = freshReplica(() => t, { maxStalenessMs: 1e12 });
-    replica.apply(event(1, { kind: 'token', tokenId: 'jti-1', expiresAt: T0 + 60_000 }, T0 + 60_000));
+    replica.apply(
+      event(1, { kind: 'token', iss: ISS, tokenId: 'jti-1', expiresAt: T0 + 60_000 }, T0 + 60_000),
+    );
     expect(replica.check(facts())).toBe('token');
     expect(replica.check(facts({ tokenId: 'jti-2' }))).toBeUndefined();
     t = T0 + 60_000;
@@ -85,7 +87,7 @@ describe('rules match at millisecond precision', () => {
 
   it('a key rule rejects every token of that key whatever its iat', () => {
     const replica = freshReplica(now);
-    replica.apply(event(1, { kind: 'key', kid: 'kid-1', expiresAt: T0 + 600_000 }));
+    replica.apply(event(1, { kind: 'key', iss: ISS, kid: 'kid-1', expiresAt: T0 + 600_000 }));
     expect(replica.check(facts({ issuedAtMs: T0 + 999 }))).toBe('key');
     expect(replica.check(facts({ kid: 'kid-2' }))).toBeUndefined();
   });
@@ -101,11 +103,130 @@ describe('rules match at millisecond precision', () => {
 
   it('applying an event twice is harmless and events at or below lastSeq are ignored', () => {
     const replica = freshReplica(now);
-    const e = event(1, { kind: 'token', tokenId: 'jti-1', expiresAt: T0 + 60_000 });
+    const e = event(1, { kind: 'token', iss: ISS, tokenId: 'jti-1', expiresAt: T0 + 60_000 });
     expect(replica.apply(e)).toBe(true);
     expect(replica.apply(e)).toBe(false);
     expect(replica.stats().tokens).toBe(1);
     expect(replica.lastSeq).toBe(1);
+  });
+});
+
+describe('token, allow and key rules are scoped by issuer', () => {
+  const A = ISS;
+  const B = 'https://other.example';
+  const now = () => T0 + 1000;
+  const tokenRule = { kind: 'token', iss: A, tokenId: 'jti-1', expiresAt: T0 + 600_000 } as const;
+  const keyRule = { kind: 'key', iss: A, kid: 'kid-1', expiresAt: T0 + 600_000 } as const;
+  const allowRule = { kind: 'allow', iss: A, tokenId: 'jti-1', expiresAt: T0 + 600_000 } as const;
+
+  it("control: A's token rule rejects A's token, A's key rule A's key, A's allow rule admits A's token", () => {
+    const tokens = freshReplica(now);
+    tokens.apply(event(1, tokenRule));
+    expect(tokens.check(facts({ iss: A }))).toBe('token');
+    const keys = freshReplica(now);
+    keys.apply(event(1, keyRule));
+    expect(keys.check(facts({ iss: A }))).toBe('key');
+    const allowed = freshReplica(now, { allowlist: true });
+    expect(allowed.check(facts({ iss: A }))).toBe('allowlist');
+    allowed.apply(event(1, allowRule));
+    expect(allowed.check(facts({ iss: A }))).toBeUndefined();
+  });
+
+  it("A's token rule does not reject B's token with the same jti", () => {
+    const replica = freshReplica(now);
+    replica.apply(event(1, tokenRule));
+    expect(replica.check(facts({ iss: B }))).toBeUndefined();
+    expect(replica.check(facts({ iss: A }))).toBe('token');
+  });
+
+  it("A's key rule does not reject B's token with the same kid", () => {
+    const replica = freshReplica(now);
+    replica.apply(event(1, keyRule));
+    expect(replica.check(facts({ iss: B }))).toBeUndefined();
+    expect(replica.check(facts({ iss: A }))).toBe('key');
+  });
+
+  it("in allowlist mode A's allow rule does not admit B's token with the same jti", () => {
+    const replica = freshReplica(now, { allowlist: true });
+    replica.apply(event(1, allowRule));
+    expect(replica.check(facts({ iss: B }))).toBe('allowlist');
+    expect(replica.check(facts({ iss: A }))).toBeUndefined();
+  });
+
+  it('keeps the scope through a snapshot load, whatever order the issuers are asked in', () => {
+    const replica = freshReplica(now, { allowlist: true });
+    replica.load({ events: [event(1, tokenRule), event(2, keyRule)], seq: 2, takenAt: now() });
+    replica.apply(event(3, { ...allowRule, iss: B, tokenId: 'jti-2' }));
+    for (const iss of [B, A, B, A]) {
+      expect(replica.check(facts({ iss }))).toBe(iss === A ? 'token' : 'allowlist');
+      expect(replica.check(facts({ iss, tokenId: 'jti-2' }))).toBe(iss === A ? 'key' : undefined);
+    }
+  });
+
+  it('the Revoker scopes revokeToken, revokeKey and allow by the issuer it is given', async () => {
+    const clock = now;
+    const log = new MemoryRevocationLog({ clock });
+    const replica = freshReplica(clock, { allowlist: true });
+    const follower = new ReplicaFollower(replica, new LogFeedSource(log));
+    await follower.start();
+    const revoker = new Revoker(log, clock);
+    const audit = { reason: 'admin', actor: 'admin:test' } as const;
+    await revoker.allow(facts({ iss: A, tokenId: 'jti-a' }));
+    await revoker.allow(facts({ iss: B, tokenId: 'jti-b' }));
+    await revoker.allow(facts({ iss: B, tokenId: 'jti-k' }));
+    await revoker.revokeToken(facts({ iss: A, tokenId: 'jti-b' }), audit);
+    await revoker.revokeKey(A, 'kid-a', T0 + 600_000, audit);
+    await vi.waitFor(() => expect(replica.lastSeq).toBe(5));
+    expect(replica.check(facts({ iss: A, tokenId: 'jti-a' }))).toBeUndefined();
+    expect(replica.check(facts({ iss: B, tokenId: 'jti-a' }))).toBe('allowlist');
+    expect(replica.check(facts({ iss: B, tokenId: 'jti-b' }))).toBeUndefined();
+    expect(replica.check(facts({ iss: A, tokenId: 'jti-b' }))).toBe('token');
+    expect(replica.check(facts({ iss: B, tokenId: 'jti-k', kid: 'kid-a' }))).toBeUndefined();
+    expect(replica.check(facts({ iss: A, tokenId: 'jti-a', kid: 'kid-a' }))).toBe('key');
+    follower.stop();
+  });
+
+  describe('a rule recorded without an issuer, before rules were scoped, still matches every issuer', () => {
+    // What a log written by an older version holds: nothing it revoked may become valid by the upgrade.
+    const unscoped = {
+      token: { kind: 'token', tokenId: 'jti-1', expiresAt: T0 + 600_000 },
+      key: { kind: 'key', kid: 'kid-1', expiresAt: T0 + 600_000 },
+      allow: { kind: 'allow', tokenId: 'jti-1', expiresAt: T0 + 600_000 },
+    } as const;
+
+    for (const how of ['applied', 'loaded'] as const) {
+      it(`token and key rules, ${how}`, () => {
+        for (const rule of [unscoped.token, unscoped.key]) {
+          const replica = freshReplica(now);
+          if (how === 'applied') replica.apply(event(1, rule));
+          else replica.load({ events: [event(1, rule)], seq: 1, takenAt: now() });
+          for (const iss of [A, B]) expect(replica.check(facts({ iss }))).toBe(rule.kind);
+          expect(replica.check(facts({ tokenId: 'jti-2', kid: 'kid-2' }))).toBeUndefined();
+        }
+      });
+
+      it(`allow rules, ${how}`, () => {
+        const replica = freshReplica(now, { allowlist: true });
+        if (how === 'applied') replica.apply(event(1, unscoped.allow));
+        else replica.load({ events: [event(1, unscoped.allow)], seq: 1, takenAt: now() });
+        for (const iss of [A, B]) expect(replica.check(facts({ iss }))).toBeUndefined();
+        expect(replica.check(facts({ tokenId: 'jti-2' }))).toBe('allowlist');
+      });
+    }
+
+    it('until it is forgotten, while scoped rules beside it keep their issuer', () => {
+      let t = T0 + 1000;
+      const replica = freshReplica(() => t, { maxStalenessMs: 1e12 });
+      replica.apply(event(1, unscoped.token, T0 + 60_000));
+      replica.apply(event(2, { ...tokenRule, tokenId: 'jti-2' }));
+      expect(replica.check(facts({ iss: B }))).toBe('token');
+      expect(replica.check(facts({ iss: B, tokenId: 'jti-2' }))).toBeUndefined();
+      t = T0 + 60_000;
+      replica.purge(t);
+      expect(replica.check(facts({ iss: B }))).toBeUndefined();
+      expect(replica.check(facts({ iss: A, tokenId: 'jti-2' }))).toBe('token');
+      expect(replica.check(facts({ iss: B, tokenId: 'jti-2' }))).toBeUndefined();
+    });
   });
 });
 
@@ -217,7 +338,7 @@ describe("a revoked token stays revoked through the verifier's clock tolerance a
     const w = await world();
     const { kid } = w.verifier.verifySync(w.issued.token).facts;
     w.at(w.expMs - 1);
-    await w.revoker.revokeKey(kid, w.expMs, { reason: 'key_compromise', actor: 'admin:ops' });
+    await w.revoker.revokeKey(ISS, kid, w.expMs, { reason: 'key_compromise', actor: 'admin:ops' });
     w.at(w.expMs + 4_000);
     await w.purgeAll();
     expect(() => w.verifier.verifySync(w.issued.token)).toThrowError(revoked('key'));
@@ -228,7 +349,7 @@ describe("a revoked token stays revoked through the verifier's clock tolerance a
 
   it('in allowlist mode a recorded token is still accepted at exp + 4 s, while the verifier accepts it', async () => {
     const w = await world({ allowlist: true });
-    await w.revoker.allow({ tokenId: w.issued.claims.jti!, expiresAtMs: w.expMs });
+    await w.revoker.allow({ iss: ISS, tokenId: w.issued.claims.jti!, expiresAtMs: w.expMs });
     w.at(w.expMs + 4_000);
     await w.purgeAll();
     expect(w.verifier.verifySync(w.issued.token).claims.sub).toBe('user-1');
@@ -241,10 +362,10 @@ describe('loading a snapshot', () => {
   const snapshotOf = (tokens: number, allowed: number) => ({
     events: [
       ...Array.from({ length: tokens }, (_, i) =>
-        event(i + 1, { kind: 'token', tokenId: `t${i}`, expiresAt: T0 + 600_000 }),
+        event(i + 1, { kind: 'token', iss: ISS, tokenId: `t${i}`, expiresAt: T0 + 600_000 }),
       ),
       ...Array.from({ length: allowed }, (_, i) =>
-        event(tokens + i + 1, { kind: 'allow', tokenId: `a${i}`, expiresAt: T0 + 600_000 }),
+        event(tokens + i + 1, { kind: 'allow', iss: ISS, tokenId: `a${i}`, expiresAt: T0 + 600_000 }),
       ),
     ],
     seq: tokens + allowed,
@@ -279,16 +400,16 @@ describe('lag figures', () => {
     const t = T0;
     const replica = freshReplica(() => t, { maxStalenessMs: 1e12 });
     expect(replica.stats()).toMatchObject({ sourceSeq: 0, behind: 0 });
-    replica.apply(event(1, { kind: 'token', tokenId: 'a', expiresAt: T0 + 60_000 }));
+    replica.apply(event(1, { kind: 'token', iss: ISS, tokenId: 'a', expiresAt: T0 + 60_000 }));
     expect(replica.stats()).toMatchObject({ lastSeq: 1, sourceSeq: 1, behind: 0 });
     replica.noteSourceSeq(5); // a heartbeat, or event 5 arriving before 2-4
     expect(replica.stats()).toMatchObject({ lastSeq: 1, sourceSeq: 5, behind: 4 });
     replica.noteSourceSeq(3); // older news changes nothing
     for (const bad of [Number.NaN, -1, 2.5, Number.POSITIVE_INFINITY]) replica.noteSourceSeq(bad);
     expect(replica.stats()).toMatchObject({ sourceSeq: 5, behind: 4 });
-    replica.apply(event(2, { kind: 'token', tokenId: 'b', expiresAt: T0 + 60_000 }));
+    replica.apply(event(2, { kind: 'token', iss: ISS, tokenId: 'b', expiresAt: T0 + 60_000 }));
     expect(replica.stats().behind).toBe(3);
-    replica.apply(event(7, { kind: 'token', tokenId: 'c', expiresAt: T0 + 60_000 }));
+    replica.apply(event(7, { kind: 'token', iss: ISS, tokenId: 'c', expiresAt: T0 + 60_000 }));
     expect(replica.stats()).toMatchObject({ lastSeq: 7, sourceSeq: 7, behind: 0 });
     replica.load({ events: [], seq: 4, takenAt: t }); // a snapshot is the source's word as of its seq
     expect(replica.stats()).toMatchObject({ lastSeq: 4, sourceSeq: 4, behind: 0 });
@@ -339,7 +460,7 @@ describe('staleness', () => {
   it('fail-open: accepts unrevoked tokens, still rejects known revocations, and counts', () => {
     let t = T0;
     const replica = freshReplica(() => t, { maxStalenessMs: 1000, stalePolicy: 'fail-open' });
-    replica.apply(event(1, { kind: 'token', tokenId: 'jti-1', expiresAt: T0 + 600_000 }));
+    replica.apply(event(1, { kind: 'token', iss: ISS, tokenId: 'jti-1', expiresAt: T0 + 600_000 }));
     t += 5000;
     expect(replica.check(facts({ tokenId: 'jti-2' }))).toBeUndefined();
     expect(replica.check(facts())).toBe('token');
@@ -376,9 +497,9 @@ describe('allowlist mode', () => {
   it('accepts only tokens recorded at issue time, and a token rule still wins', () => {
     const replica = freshReplica(() => T0, { allowlist: true });
     expect(replica.check(facts())).toBe('allowlist');
-    replica.apply(event(1, { kind: 'allow', tokenId: 'jti-1', expiresAt: T0 + 600_000 }));
+    replica.apply(event(1, { kind: 'allow', iss: ISS, tokenId: 'jti-1', expiresAt: T0 + 600_000 }));
     expect(replica.check(facts())).toBeUndefined();
-    replica.apply(event(2, { kind: 'token', tokenId: 'jti-1', expiresAt: T0 + 600_000 }));
+    replica.apply(event(2, { kind: 'token', iss: ISS, tokenId: 'jti-1', expiresAt: T0 + 600_000 }));
     expect(replica.check(facts())).toBe('token');
   });
 });
@@ -410,7 +531,7 @@ describe('following a feed', () => {
     const revoker = new Revoker(log);
     const revoke = (tokenId: string) =>
       revoker.revokeToken(
-        { tokenId, expiresAtMs: Date.now() + 60_000 },
+        { iss: ISS, tokenId, expiresAtMs: Date.now() + 60_000 },
         { reason: 'logout', actor: 'system' },
       );
     await revoke('a');
@@ -454,7 +575,7 @@ describe('bounded state', () => {
         t += 60_000 / perMinute;
         n++;
         await revoker.revokeToken(
-          { tokenId: `t${n}`, expiresAtMs: t + lifetimeMs },
+          { iss: ISS, tokenId: `t${n}`, expiresAtMs: t + lifetimeMs },
           { reason: 'logout', actor: 'system' },
         );
         if (i % 10 === 0) await revoker.revokeSession(ISS, `s${n}`, { reason: 'logout', actor: 'system' });
@@ -514,12 +635,12 @@ describe('purging keeps up at any size', () => {
         n++;
         const audit = { reason: 'admin', actor: 'admin:test' } as const;
         requests.push(
-          { rule: { kind: 'token', tokenId: `t${n}`, expiresAt: t + lifetimeMs }, ...audit },
-          { rule: { kind: 'allow', tokenId: `a${n}`, expiresAt: t + lifetimeMs }, ...audit },
+          { rule: { kind: 'token', iss: ISS, tokenId: `t${n}`, expiresAt: t + lifetimeMs }, ...audit },
+          { rule: { kind: 'allow', iss: ISS, tokenId: `a${n}`, expiresAt: t + lifetimeMs }, ...audit },
           { rule: { kind: 'session', iss: ISS, sid: `s${n}`, cutoff: t }, ...audit },
           { rule: { kind: 'subject', iss: ISS, sub: `u${n}`, cutoff: t }, ...audit },
           { rule: { kind: 'issuer', iss: `https://issuer-${n}.example`, cutoff: t }, ...audit },
-          { rule: { kind: 'key', kid: `k${n}`, expiresAt: t + lifetimeMs }, ...audit },
+          { rule: { kind: 'key', iss: ISS, kid: `k${n}`, expiresAt: t + lifetimeMs }, ...audit },
         );
       }
       await log.append(requests);
@@ -565,7 +686,7 @@ describe('purging keeps up at any size', () => {
       replicas.push(replica);
       replica.load({
         events: Array.from({ length: 50_000 }, (_, i) =>
-          event(i + 1, { kind: 'token', tokenId: `t${i}`, expiresAt: T0 + 60_000 }, T0 + 60_000),
+          event(i + 1, { kind: 'token', iss: ISS, tokenId: `t${i}`, expiresAt: T0 + 60_000 }, T0 + 60_000),
         ),
         seq: 50_000,
         takenAt: T0,

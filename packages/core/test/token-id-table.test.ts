@@ -138,6 +138,79 @@ describe('TokenIdTable add and has', () => {
   });
 });
 
+describe('TokenIdTable scopes (the issuer of an id)', () => {
+  const A = 'https://a.example';
+  const B = 'https://b.example';
+
+  it('control: an id added in a scope is present in that scope', () => {
+    const table = new TokenIdTable();
+    table.add('jti-1', T0 + MINUTE, A);
+    expect(table.has('jti-1', T0, A)).toBe(true);
+  });
+
+  it('keeps one id apart in two scopes and apart from the unscoped id', () => {
+    const table = new TokenIdTable();
+    table.add('jti-1', T0 + MINUTE, A);
+    expect(table.has('jti-1', T0, B)).toBe(false);
+    expect(table.has('jti-1', T0)).toBe(false);
+    table.add('jti-2', T0 + MINUTE);
+    expect(table.has('jti-2', T0, A)).toBe(false);
+    expect(table.has('jti-2', T0, '')).toBe(true);
+    table.add('jti-1', T0 + 2 * MINUTE, B);
+    expect(table.size).toBe(3);
+    expect(table.has('jti-1', T0 + MINUTE, A)).toBe(false);
+    expect(table.has('jti-1', T0 + MINUTE, B)).toBe(true);
+  });
+
+  it('tells apart scope and id pairs whose concatenations are equal', () => {
+    const table = new TokenIdTable();
+    table.add('c', T0 + MINUTE, 'ab');
+    table.add('xyz', T0 + MINUTE, 'w');
+    expect(table.has('bc', T0, 'a')).toBe(false);
+    expect(table.has('abc', T0)).toBe(false);
+    expect(table.has('yz', T0, 'wx')).toBe(false);
+    expect(table.has('c', T0, 'ab')).toBe(true);
+    expect(table.has('xyz', T0, 'w')).toBe(true);
+  });
+
+  it('answers right when calls alternate between scopes, through a growth', () => {
+    const table = new TokenIdTable({ initialCapacity: 0 });
+    const ids = randomIds(3000);
+    ids.forEach((id, i) => {
+      table.add(id, T0 + MINUTE, i % 3 === 0 ? A : i % 3 === 1 ? B : '');
+    });
+    const scopes = [A, B, ''];
+    for (const [i, id] of ids.entries()) {
+      for (const [s, scope] of scopes.entries()) expect(table.has(id, T0, scope)).toBe(i % 3 === s);
+    }
+  });
+
+  it('answers like a Map keyed by (scope, id) through random adds in random scopes', () => {
+    const scopes = ['', 'a', 'ab', 'b', A, B];
+    const idPool = ['', 'a', 'b', 'ab', 'bc', 'c', 'jti-1'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(scopes.length - 1), fc.nat(idPool.length - 1)), { maxLength: 40 }),
+        fc.integer(),
+        (adds, seed) => {
+          const table = new TokenIdTable({ seed });
+          const reference = new Set<string>();
+          for (const [s, i] of adds) {
+            table.add(idPool[i]!, T0 + MINUTE, scopes[s]!);
+            reference.add(JSON.stringify([scopes[s], idPool[i]]));
+          }
+          for (const scope of scopes) {
+            for (const id of idPool) {
+              expect(table.has(id, T0, scope)).toBe(reference.has(JSON.stringify([scope, id])));
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('TokenIdTable growth and memory', () => {
   it('keeps every entry through growth, and reports random absent ids absent', () => {
     const ids = randomIds(200_000);

@@ -8,6 +8,11 @@ import { DEFAULT_REVOCATION_POLICY } from './validate.js';
 
 /** A full purge pass over an id table takes at most this fraction of the longest token lifetime. */
 const PASS_FRACTION = 4;
+/**
+ * The scope of rules recorded without an issuer (see `UnscopedRule`): they match every issuer. No
+ * rule can name it, since the log requires a non-empty `iss`.
+ */
+const EVERY_ISSUER = '';
 
 /**
  * What a replica does when its last word from the feed is older than `maxStalenessMs`:
@@ -81,8 +86,10 @@ export interface ReplicaStats {
  * The in-memory revocation state inside every API process: O(1) checks on the verify path, fed by a
  * snapshot and then the log's events in `seq` order (see {@link ReplicaFollower}).
  *
- * A rule matches a token when: `token`/`allow` by id; `session`, `subject`, `issuer` when the token's
- * `iat` (in ms) is at or before the cutoff; `key` by `kid`. Tokens with a whole-second `iat` (most
+ * A rule matches a token of its issuer (`iss`) only, when: `token`/`allow` by id; `session`, `subject`,
+ * `issuer` when the token's `iat` (in ms) is at or before the cutoff; `key` by `kid`. A `token`, `allow`
+ * or `key` rule recorded without an issuer (an `UnscopedRule`, written by an older version)
+ * matches its id or `kid` at every issuer, until it is forgotten. Tokens with a whole-second `iat` (most
  * external issuers) are read as issued at the start of that second, so a cutoff also rejects tokens
  * issued later in the same second: the safe side.
  *
@@ -100,6 +107,12 @@ export class Replica implements RevocationCheck {
   readonly #subjects = new CutoffMap();
   readonly #keys = new CutoffMap();
   readonly #issuers = new CutoffMap();
+  /**
+   * Until when (epoch ms, the latest `forgetAfter`) unscoped rules may sit in each id table: only then
+   * does a check look an id up a second time, in {@link EVERY_ISSUER}'s scope.
+   */
+  #unscopedTokensUntil = 0;
+  #unscopedAllowedUntil = 0;
   readonly #maxStalenessMs: number;
   readonly #policy: StalePolicy;
   readonly #introspect: ((facts: TokenFacts) => Promise<boolean>) | undefined;
@@ -183,7 +196,13 @@ export class Replica implements RevocationCheck {
   }
 
   #match(facts: TokenFacts, now: number): RuleKind | undefined {
-    if (this.#tokens.size > 0 && this.#tokens.has(facts.tokenId, now)) return 'token';
+    if (
+      this.#tokens.size > 0 &&
+      (this.#tokens.has(facts.tokenId, now, facts.iss) ||
+        (now < this.#unscopedTokensUntil && this.#tokens.has(facts.tokenId, now, EVERY_ISSUER)))
+    ) {
+      return 'token';
+    }
     const at = facts.issuedAtMs;
     if (
       facts.sid !== undefined &&
@@ -193,9 +212,20 @@ export class Replica implements RevocationCheck {
       return 'session';
     }
     if (this.#subjects.size > 0 && this.#subjects.revokes(facts.iss, facts.sub, at)) return 'subject';
-    if (this.#keys.size > 0 && this.#keys.revokes('', facts.kid, at)) return 'key';
+    if (
+      this.#keys.size > 0 &&
+      (this.#keys.revokes(facts.iss, facts.kid, at) || this.#keys.revokes(EVERY_ISSUER, facts.kid, at))
+    ) {
+      return 'key';
+    }
     if (this.#issuers.size > 0 && this.#issuers.revokes(facts.iss, '', at)) return 'issuer';
-    if (this.#allowlist && !this.#allowed.has(facts.tokenId, now)) return 'allowlist';
+    if (
+      this.#allowlist &&
+      !this.#allowed.has(facts.tokenId, now, facts.iss) &&
+      !(now < this.#unscopedAllowedUntil && this.#allowed.has(facts.tokenId, now, EVERY_ISSUER))
+    ) {
+      return 'allowlist';
+    }
     return undefined;
   }
 
@@ -247,6 +277,8 @@ export class Replica implements RevocationCheck {
     this.#subjects.clear();
     this.#keys.clear();
     this.#issuers.clear();
+    this.#unscopedTokensUntil = 0;
+    this.#unscopedAllowedUntil = 0;
     this.#lastSeq = 0;
     for (const event of snapshot.events) this.#applyRule(event, now);
     this.#lastSeq = snapshot.seq;
@@ -404,10 +436,14 @@ export class Replica implements RevocationCheck {
       // Kept until forgetAfter (the token's exp plus the log's clock margin), not exp: a verifier
       // accepts a token for its clock tolerance past exp, and a revoked one must stay revoked then.
       case 'token':
-        this.#tokens.add(rule.tokenId, event.forgetAfter);
+        this.#tokens.add(rule.tokenId, event.forgetAfter, rule.iss ?? EVERY_ISSUER);
+        if (rule.iss === undefined)
+          this.#unscopedTokensUntil = Math.max(this.#unscopedTokensUntil, event.forgetAfter);
         break;
       case 'allow':
-        this.#allowed.add(rule.tokenId, event.forgetAfter);
+        this.#allowed.add(rule.tokenId, event.forgetAfter, rule.iss ?? EVERY_ISSUER);
+        if (rule.iss === undefined)
+          this.#unscopedAllowedUntil = Math.max(this.#unscopedAllowedUntil, event.forgetAfter);
         break;
       case 'session':
         this.#sessions.raise(rule.iss, rule.sid, rule.cutoff, event.forgetAfter);
@@ -416,7 +452,7 @@ export class Replica implements RevocationCheck {
         this.#subjects.raise(rule.iss, rule.sub, rule.cutoff, event.forgetAfter);
         break;
       case 'key':
-        this.#keys.raise('', rule.kid, Number.POSITIVE_INFINITY, event.forgetAfter);
+        this.#keys.raise(rule.iss ?? EVERY_ISSUER, rule.kid, Number.POSITIVE_INFINITY, event.forgetAfter);
         break;
       case 'issuer':
         this.#issuers.raise(rule.iss, '', rule.cutoff, event.forgetAfter);

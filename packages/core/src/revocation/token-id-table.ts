@@ -43,6 +43,13 @@ let inspect: (table: TokenIdTable) => TokenIdTableInternals;
  * holds two in every API process, the revoked ids and, in allowlist mode, the ids recorded at issue
  * time. Checks are O(1) and allocate nothing.
  *
+ * Each id lives in a scope, the issuer (`iss`) that minted it, so one id of two issuers is two
+ * entries: `add(id, exp, scope)` is found by `has(id, now, scope)` with the same scope only. The scope
+ * is hashed into the fingerprint's seed (no key string is built): the fingerprint of a pair is the id's
+ * hash under a 64-bit seed derived from the scope, and the last scope's seed is kept, so calls for one
+ * issuer in a row hash the issuer once. The default scope `''` is a scope of its own (the Replica keeps
+ * rules recorded before rules named their issuer there).
+ *
  * Layout: an open-addressing table with linear probing over one `ArrayBuffer` of 12-byte slots (a
  * 64-bit fingerprint of the id and its expiry as Uint32 seconds, rounded up so an entry is never
  * forgotten early). Ids themselves are not kept. When live entries plus tombstones would pass 75% of
@@ -82,6 +89,10 @@ let inspect: (table: TokenIdTable) => TokenIdTableInternals;
 export class TokenIdTable {
   readonly #seedHigh: number;
   readonly #seedLow: number;
+  /** The last non-empty scope given, and the seed its ids are hashed with. */
+  #scope = '';
+  #scopeHigh = 0;
+  #scopeLow = 0;
   readonly #minCapacity: number;
   // The current table: every add goes here.
   #slots!: Int32Array;
@@ -138,7 +149,8 @@ export class TokenIdTable {
   }
 
   /**
-   * Adds a token id with its expiry (epoch ms). Idempotent; an existing entry keeps the later expiry.
+   * Adds a token id of `scope` (its issuer; default `''`) with its expiry (epoch ms). Idempotent; an
+   * existing entry keeps the later expiry.
    * The expiry is kept in whole seconds, rounded up (never earlier than given), except that one past
    * 2106-02-07T06:28:15Z is kept as that instant. O(1): during a growth (see the class) it also moves
    * the entries of at most 16 old slots.
@@ -148,10 +160,10 @@ export class TokenIdTable {
    *
    * @example
    * ```ts
-   * table.add(claims.jti, claims.exp * 1000);
+   * table.add(claims.jti, claims.exp * 1000, claims.iss);
    * ```
    */
-  add(tokenId: string, expiresAtMs: number): void {
+  add(tokenId: string, expiresAtMs: number, scope = ''): void {
     if (typeof expiresAtMs !== 'number' || Number.isNaN(expiresAtMs)) {
       throw new RevocableError(
         'ERR_REVOCATION_INVALID',
@@ -165,7 +177,10 @@ export class TokenIdTable {
           ? MAX_EXPIRY_SECONDS
           : Math.ceil(expiresAtMs / 1000);
     if (this.#oldSlots !== undefined) this.#migrate(MIGRATE_STEP, Number.NaN);
-    const low = fingerprint(tokenId, this.#seedHigh, this.#seedLow);
+    const low =
+      scope.length === 0
+        ? fingerprint(tokenId, this.#seedHigh, this.#seedLow)
+        : this.#scopedFingerprint(tokenId, scope);
     const high = fingerprintHigh[0]!;
     const slots = this.#slots;
     const end = slots.length;
@@ -211,16 +226,19 @@ export class TokenIdTable {
   }
 
   /**
-   * True when the id is present and not expired at nowMs (expired means nowMs >= expiry). A `nowMs`
-   * that is not a number counts as "not expired" (fail closed).
+   * True when the id is present in `scope` (default `''`) and not expired at nowMs (expired means
+   * nowMs >= expiry). A `nowMs` that is not a number counts as "not expired" (fail closed).
    *
    * @example
    * ```ts
-   * if (table.has(facts.tokenId, clock())) return 'token';
+   * if (table.has(facts.tokenId, clock(), facts.iss)) return 'token';
    * ```
    */
-  has(tokenId: string, nowMs: number): boolean {
-    const low = fingerprint(tokenId, this.#seedHigh, this.#seedLow);
+  has(tokenId: string, nowMs: number, scope = ''): boolean {
+    const low =
+      scope.length === 0
+        ? fingerprint(tokenId, this.#seedHigh, this.#seedLow)
+        : this.#scopedFingerprint(tokenId, scope);
     const high = fingerprintHigh[0]!;
     const slots = this.#slots;
     const end = slots.length;
@@ -351,6 +369,19 @@ export class TokenIdTable {
       migrating: table.#oldSlots !== undefined,
       moves: table.#moves,
     });
+  }
+
+  /**
+   * The fingerprint of `tokenId` in a non-empty scope: hashed under the scope's own seed, the table's
+   * hash of the scope (kept for the next call), so no pair of scope and id shares an input with another.
+   */
+  #scopedFingerprint(tokenId: string, scope: string): number {
+    if (scope !== this.#scope) {
+      this.#scopeLow = fingerprint(scope, this.#seedHigh, this.#seedLow);
+      this.#scopeHigh = fingerprintHigh[0]!;
+      this.#scope = scope;
+    }
+    return fingerprint(tokenId, this.#scopeHigh, this.#scopeLow);
   }
 
   /** Makes `capacity` empty slots the current table (the old one, if any, is the caller's business). */

@@ -80,12 +80,14 @@ function checkRule(rule: RevocationRule, now: number, policy: RevocationPolicy):
     case 'allow':
       return expiring({
         kind,
+        iss: text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH),
         tokenId: text((rule as { tokenId?: unknown }).tokenId, 'tokenId'),
         expiresAt: expiry((rule as { expiresAt?: unknown }).expiresAt),
       });
     case 'key':
       return expiring({
         kind,
+        iss: text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH),
         kid: text((rule as { kid?: unknown }).kid, 'kid'),
         expiresAt: expiry((rule as { expiresAt?: unknown }).expiresAt),
       });
@@ -126,7 +128,7 @@ function checkRule(rule: RevocationRule, now: number, policy: RevocationPolicy):
  *
  * @example
  * ```ts
- * const forgetAfter = forgetAfterOf({ kind: 'token', tokenId: jti, expiresAt: exp * 1000 }, Date.now(), DEFAULT_REVOCATION_POLICY);
+ * const forgetAfter = forgetAfterOf({ kind: 'token', iss, tokenId: jti, expiresAt: exp * 1000 }, Date.now(), DEFAULT_REVOCATION_POLICY);
  * ```
  */
 export function forgetAfterOf(rule: RevocationRule, now: number, policy: RevocationPolicy): number {

@@ -12,7 +12,7 @@ export const ISS = 'https://auth.example';
  * ```
  */
 export function tokenRequest(tokenId: string, expiresAt: number): RevocationRequest {
-  return { rule: { kind: 'token', tokenId, expiresAt }, reason: 'logout', actor: 'user:u1' };
+  return { rule: { kind: 'token', iss: ISS, tokenId, expiresAt }, reason: 'logout', actor: 'user:u1' };
 }
 
 /**
@@ -26,7 +26,7 @@ export function tokenRequest(tokenId: string, expiresAt: number): RevocationRequ
 export function everyKind(now: number): RevocationRequest[] {
   return [
     {
-      rule: { kind: 'token', tokenId: 'jti-1', expiresAt: now + 300_000 },
+      rule: { kind: 'token', iss: ISS, tokenId: 'jti-1', expiresAt: now + 300_000 },
       reason: 'logout',
       actor: 'user:u1',
     },
@@ -41,13 +41,13 @@ export function everyKind(now: number): RevocationRequest[] {
       actor: 'user:u1',
     },
     {
-      rule: { kind: 'key', kid: 'k-2026', expiresAt: now + 600_000 },
+      rule: { kind: 'key', iss: ISS, kid: 'k-2026', expiresAt: now + 600_000 },
       reason: 'key_compromise',
       actor: 'admin:ops',
     },
     { rule: { kind: 'issuer', iss: ISS, cutoff: now }, reason: 'admin', actor: 'admin:ops' },
     {
-      rule: { kind: 'allow', tokenId: 'jti-2', expiresAt: now + 120_000 },
+      rule: { kind: 'allow', iss: ISS, tokenId: 'jti-2', expiresAt: now + 120_000 },
       reason: 'issued',
       actor: 'system',
     },
@@ -94,6 +94,23 @@ export const INVALID_REQUESTS: readonly InvalidCase[] = [
     request: (now) => good({ kind: 'subject', iss: ISS, sub: 'u1', cutoff: now + 3_600_000 }),
   },
   { why: 'a session rule without sid', request: (now) => good({ kind: 'session', iss: ISS, cutoff: now }) },
+  {
+    why: 'a token rule without iss',
+    request: (now) => good({ kind: 'token', tokenId: 'j', expiresAt: now }),
+  },
+  { why: 'a key rule without iss', request: (now) => good({ kind: 'key', kid: 'k', expiresAt: now }) },
+  {
+    why: 'an allow rule with an empty iss',
+    request: (now) => good({ kind: 'allow', iss: '', tokenId: 'j', expiresAt: now }),
+  },
+  {
+    why: 'a token rule whose iss is not a string',
+    request: (now) => good({ kind: 'token', iss: ['a'], tokenId: 'j', expiresAt: now }),
+  },
+  {
+    why: 'a key rule with an iss of 2049 characters',
+    request: (now) => good({ kind: 'key', iss: 'i'.repeat(2049), kid: 'k', expiresAt: now }),
+  },
   {
     why: 'an iss of 2049 characters',
     request: (now) => good({ kind: 'issuer', iss: 'i'.repeat(2049), cutoff: now }),

@@ -1,12 +1,14 @@
 import {
   DEFAULT_REVOCATION_POLICY,
   forgetAfterOf,
+  Replica,
   RevocableError,
   type RevocableErrorCode,
   type RevocationEvent,
   type RevocationLog,
   type RevocationPolicy,
   type RevocationRequest,
+  type TokenFacts,
 } from '@revocable/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { everyKind, INVALID_REQUESTS, ISS, liveRules, range, ruleKey, tokenRequest } from './requests.js';
@@ -121,6 +123,83 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
       const { log } = await start();
       const appended = await log.append(everyKind(now));
       expect(await log.readAfter(0)).toEqual(appended);
+    });
+
+    describe('keeps the issuer of token, allow and key rules, so a replica fed by the log scopes them', () => {
+      const OTHER = 'https://other.example';
+      const factsOf = (iss: string, over: Partial<TokenFacts> = {}): TokenFacts => ({
+        tokenId: 'jti-1',
+        iss,
+        sub: 'u1',
+        sid: undefined,
+        kid: 'k-1',
+        issuedAtMs: now - 1_000,
+        expiresAtMs: now + 60_000,
+        ...over,
+      });
+      const scoped = (): RevocationRequest[] => [
+        tokenRequest('jti-1', now + 60_000),
+        {
+          rule: { kind: 'key', iss: ISS, kid: 'k-2', expiresAt: now + 60_000 },
+          reason: 'key_compromise',
+          actor: 'admin:ops',
+        },
+        {
+          rule: { kind: 'allow', iss: ISS, tokenId: 'jti-3', expiresAt: now + 60_000 },
+          reason: 'issued',
+          actor: 'system',
+        },
+      ];
+      /** Replicas built from the log as a new process (snapshot) and a follower (readAfter) build them. */
+      async function replicasOf(log: RevocationLog): Promise<Replica[]> {
+        const clock = () => now;
+        const loaded = new Replica({ clock, purgeIntervalMs: 0, allowlist: true });
+        loaded.load(await log.snapshot());
+        const followed = new Replica({ clock, purgeIntervalMs: 0, allowlist: true });
+        followed.load({ events: [], seq: 0, takenAt: now });
+        for (const event of await log.readAfter(0)) followed.apply(event);
+        return [loaded, followed];
+      }
+
+      it("control: the issuer's own token is refused by the token and key rules, admitted by the allow rule", async () => {
+        const { log } = await start();
+        await log.append(scoped());
+        for (const replica of await replicasOf(log)) {
+          expect(replica.check(factsOf(ISS))).toBe('token');
+          expect(replica.check(factsOf(ISS, { tokenId: 'jti-3', kid: 'k-2' }))).toBe('key');
+          expect(replica.check(factsOf(ISS, { tokenId: 'jti-3' }))).toBeUndefined();
+          replica.close();
+        }
+      });
+
+      it("another issuer's token with the same jti or kid is not matched", async () => {
+        const { log } = await start();
+        const events = await log.append(scoped());
+        expect(events.map((event) => event.rule.iss)).toEqual([ISS, ISS, ISS]);
+        for (const replica of await replicasOf(log)) {
+          expect(replica.check(factsOf(OTHER))).toBe('allowlist');
+          expect(replica.check(factsOf(OTHER, { tokenId: 'jti-3', kid: 'k-2' }))).toBe('allowlist');
+          replica.close();
+        }
+        await log.append([
+          {
+            rule: { kind: 'allow', iss: OTHER, tokenId: 'jti-1', expiresAt: now + 60_000 },
+            reason: 'issued',
+            actor: 'system',
+          },
+          {
+            rule: { kind: 'allow', iss: OTHER, tokenId: 'jti-3', expiresAt: now + 60_000 },
+            reason: 'issued',
+            actor: 'system',
+          },
+        ]);
+        for (const replica of await replicasOf(log)) {
+          expect(replica.check(factsOf(OTHER))).toBeUndefined();
+          expect(replica.check(factsOf(OTHER, { tokenId: 'jti-3', kid: 'k-2' }))).toBeUndefined();
+          expect(replica.check(factsOf(ISS))).toBe('token');
+          replica.close();
+        }
+      });
     });
 
     it('computes forgetAfter with the policy it was opened with, and validates with it', async () => {
@@ -358,8 +437,12 @@ export function describeRevocationLogContract(name: string, open: OpenRevocation
       const expiresAt = T0 + 30_000;
       const events = await log.append([
         tokenRequest('t', expiresAt),
-        { rule: { kind: 'allow', tokenId: 'a', expiresAt }, reason: 'issued', actor: 'system' },
-        { rule: { kind: 'key', kid: 'k', expiresAt }, reason: 'key_compromise', actor: 'admin:ops' },
+        { rule: { kind: 'allow', iss: ISS, tokenId: 'a', expiresAt }, reason: 'issued', actor: 'system' },
+        {
+          rule: { kind: 'key', iss: ISS, kid: 'k', expiresAt },
+          reason: 'key_compromise',
+          actor: 'admin:ops',
+        },
       ]);
       expect(events.map((event) => event.forgetAfter)).toEqual([
         expiresAt + 7_000,

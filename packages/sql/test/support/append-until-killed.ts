@@ -11,7 +11,12 @@ for (let i = 0; i < limit; i++) {
   const size = (i % 3) + 1;
   const events = await log.append(
     Array.from({ length: size }, (_, j) => ({
-      rule: { kind: 'token' as const, tokenId: `p${process.pid}-${i}-${j}`, expiresAt: Date.now() + 60_000 },
+      rule: {
+        kind: 'token' as const,
+        iss: 'https://auth.example',
+        tokenId: `p${process.pid}-${i}-${j}`,
+        expiresAt: Date.now() + 60_000,
+      },
       reason: 'logout' as const,
       actor: 'system',
     })),

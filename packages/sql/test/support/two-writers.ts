@@ -2,7 +2,7 @@ import type { RevocationEvent, RevocationLog, RevocationRequest } from '@revocab
 
 function request(id: string): RevocationRequest {
   return {
-    rule: { kind: 'token', tokenId: id, expiresAt: Date.now() + 60_000 },
+    rule: { kind: 'token', iss: 'https://auth.example', tokenId: id, expiresAt: Date.now() + 60_000 },
     reason: 'logout',
     actor: 'system',
   };
