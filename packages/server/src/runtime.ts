@@ -111,6 +111,8 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       allowlist: config.allowlist,
       events: { onRefreshReuse: () => metrics.refreshReuse.inc() },
       rulePolicy: { maxTokenLifetimeMs, clockSkewMs: 60_000 },
+      // What the service mints, its own verifier must accept (the admin API's trusted-backend claims).
+      acceptIssued: (token) => void verifierIgnoringRevocation.verifySync(token),
     });
     const users = new UserService(storage.users, sessions, new PasswordHasher(), new LoginThrottle(), {
       onLoginFailure: (reason) => metrics.loginFailures.inc({ reason }),

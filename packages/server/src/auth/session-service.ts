@@ -75,6 +75,7 @@ export class SessionService {
   readonly #events: SessionEvents;
   readonly #clock: () => number;
   readonly #rulePolicy: RevocationPolicy;
+  readonly #acceptIssued: (token: string) => void;
   #lastCutoff = 0;
 
   constructor(deps: {
@@ -88,6 +89,12 @@ export class SessionService {
     clock?: () => number;
     /** The revocation log's policy, to check an operator's rule before it ends sessions. */
     rulePolicy?: RevocationPolicy;
+    /**
+     * Checks a freshly signed access token the way verifiers will (size limits, claims); throws to
+     * refuse it. Runs before a new session is stored, so a session whose tokens nobody would accept
+     * is never opened.
+     */
+    acceptIssued?: (token: string) => void;
   }) {
     this.#store = deps.store;
     this.#issuer = deps.issuer;
@@ -98,6 +105,7 @@ export class SessionService {
     this.#events = deps.events ?? {};
     this.#clock = deps.clock ?? Date.now;
     this.#rulePolicy = deps.rulePolicy ?? DEFAULT_REVOCATION_POLICY;
+    this.#acceptIssued = deps.acceptIssued ?? (() => {});
   }
 
   /** Opens a session and returns its first tokens. */
@@ -120,8 +128,10 @@ export class SessionService {
       endedAt: null,
       endReason: null,
     };
-    // Sign first: a request the issuer refuses (bad claims) must not leave a session behind.
+    // Sign and check first: a request the issuer refuses (bad claims), or a token verifiers would
+    // refuse (too large), must not leave a session behind.
     const access = this.#accessToken(session, now);
+    this.#acceptIssued(access.set.accessToken);
     await this.#store.createSession(session, {
       hash: refresh.hash,
       sessionId: session.id,
@@ -289,7 +299,7 @@ export class SessionService {
   async #allow(access: IssuedAccess): Promise<void> {
     if (!this.#allowlist) return;
     const { claims } = access.issued;
-    await this.#revoker.allow({ tokenId: claims.jti!, expiresAtMs: claims.exp * 1000 });
+    await this.#revoker.allow({ iss: claims.iss, tokenId: claims.jti!, expiresAtMs: claims.exp * 1000 });
   }
 
   #noteCutoff(event: RevocationEvent): void {

@@ -179,7 +179,13 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
           required: ['sub'],
           additionalProperties: false,
           properties: {
-            sub: { type: 'string', minLength: 1, maxLength: 256 },
+            // No control characters (C0, DEL, C1): they cannot be stored everywhere nor revoked by subject.
+            sub: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 256,
+              pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+            },
             client_id: { type: 'string', minLength: 1, maxLength: 128 },
             scope: { type: 'string', maxLength: 1024 },
             claims: { type: 'object' },
@@ -201,8 +207,12 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
           ip: clientContext(request).ip,
         });
       } catch (err) {
-        // A reserved claim (iss, exp, ...) in `claims` is the caller's mistake, not a bad token.
-        if (err instanceof RevocableError && err.code === 'ERR_CLAIM_INVALID')
+        // A reserved claim (iss, exp, ...) in `claims`, or claims too large for a token verifiers
+        // accept, is the caller's mistake, not a bad token.
+        if (
+          err instanceof RevocableError &&
+          (err.code === 'ERR_CLAIM_INVALID' || err.code === 'ERR_TOKEN_TOO_LARGE')
+        )
           throw new ServiceError('ERR_BAD_REQUEST', err.message);
         throw err;
       }
