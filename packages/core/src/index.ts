@@ -54,7 +54,22 @@ export {
 export { ALGORITHMS, type Algorithm, isAlgorithm } from './keys/algorithms.js';
 export { algorithmOfJwk, type JWK, keyObjectFromJwk, publicJwk, thumbprintKid } from './keys/jwk.js';
 export { KeyRing, type KeyRingOptions, type KeySummary, type SigningKey } from './keys/key-ring.js';
-export { type KeyRecord, type KeyState, type KeyStore, MemoryKeyStore } from './keys/key-store.js';
+export {
+  KEY_ENCRYPTION_ENV,
+  KeyEncryption,
+  type OpenedPrivateJwk,
+  openPrivateJwk,
+  sealPrivateJwk,
+} from './keys/key-encryption.js';
+export {
+  type ExpectedKey,
+  holdsExactly,
+  type KeyChange,
+  type KeyRecord,
+  type KeyState,
+  type KeyStore,
+  MemoryKeyStore,
+} from './keys/key-store.js';
 export { RemoteJwks, type RemoteJwksOptions, type SkippedJwk } from './keys/remote-jwks.js';
 export type { KeyResolver, VerificationKey } from './keys/verification-key.js';
 export { bearerToken } from './middleware/bearer.js';

@@ -1,21 +1,10 @@
-import {
-  createPublicKey,
-  createSecretKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-} from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { RevocableError } from '../errors.js';
 import { type Algorithm, MIN_RSA_BITS } from './algorithms.js';
-import {
-  assertKeyStrength,
-  type JWK,
-  keyObjectFromJwk,
-  privateJwk,
-  publicJwk,
-  thumbprintKid,
-} from './jwk.js';
+import { type JWK, keyObjectFromJwk, publicJwk } from './jwk.js';
 import { type KeyRecord, type KeyState, type KeyStore, MemoryKeyStore } from './key-store.js';
+import { generateKey, recordOfKey } from './new-key.js';
 import { signatureLengthOf } from './signing.js';
 import type { KeyResolver, VerificationKey } from './verification-key.js';
 
@@ -36,6 +25,29 @@ export interface KeyRingOptions {
   readonly rsaBits?: number;
   /** Clock in epoch milliseconds; for tests. */
   readonly clock?: () => number;
+  /**
+   * How often the ring re-reads its store, in ms, to pick up keys rotated by another process or by
+   * `revocable keys rotate`. Default 5000 with a `store`; 0 turns it off. The reload runs in the
+   * background: lookups stay synchronous and never wait for it.
+   */
+  readonly reloadIntervalMs?: number;
+  /**
+   * Least time between two reloads asked for by a token naming an unknown `kid`, in ms. Default 1000:
+   * a flood of made-up kids costs at most one store read a second.
+   */
+  readonly unknownKidReloadMs?: number;
+  /** Told about a background reload that failed; the ring keeps the keys it has and tries again later. */
+  readonly onReloadError?: (error: unknown) => void;
+}
+
+/** Store writes are compare-and-set; a writer that keeps losing to others gives up after this many tries. */
+const MAX_CHANGE_ATTEMPTS = 10;
+
+/** What a ring change decides from the store's records: what to write, and what the caller gets back. */
+interface PlannedChange<T> {
+  readonly put?: readonly KeyRecord[];
+  readonly delete?: readonly string[];
+  readonly result: T;
 }
 
 /** The key a token is signed with. Holds private material: keep it inside the process. */
@@ -77,25 +89,18 @@ class RingKey implements VerificationKey {
   }
 }
 
-function generate(alg: Algorithm, rsaBits: number): KeyObject {
-  switch (alg) {
-    case 'EdDSA':
-      return generateKeyPairSync('ed25519').privateKey;
-    case 'ES256':
-      return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    case 'RS256':
-      return generateKeyPairSync('rsa', { modulusLength: rsaBits }).privateKey;
-    case 'HS256':
-      return createSecretKey(randomBytes(32));
-  }
-}
-
 /**
  * The issuer's signing keys, with rotation: there is always one `active` key that signs and one `next`
  * key already published in the JWKS, so relying parties have fetched it before it signs anything.
  * Retired keys keep verifying until the last token they signed has expired.
  *
  * Implements {@link KeyResolver}, so a {@link Verifier} in the same process can use it directly.
+ *
+ * Several processes may share one store. Every change is a compare-and-set of the whole ring
+ * ({@link KeyStore.commit}): processes starting together on an empty store end with the same keys, and
+ * two rotations at once apply one after the other. A ring re-reads its store every `reloadIntervalMs`,
+ * and soon after a token names a `kid` it does not know, so a rotation made elsewhere reaches it without
+ * a restart.
  *
  * @example
  * ```ts
@@ -111,8 +116,16 @@ export class KeyRing implements KeyResolver {
   readonly #retireForMs: number;
   readonly #rsaBits: number;
   readonly #clock: () => number;
+  readonly #unknownKidReloadMs: number;
+  readonly #onReloadError: ((error: unknown) => void) | undefined;
   #keys = new Map<string, RingKey>();
   #jwks: Promise<{ keys: JWK[] }> | undefined;
+  /** Reloads and changes run one at a time, in order. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #askedAt = Number.NEGATIVE_INFINITY;
+  #asked: Promise<boolean> | undefined;
+  #closed = false;
 
   private constructor(options: KeyRingOptions) {
     this.#store = options.store ?? new MemoryKeyStore();
@@ -121,6 +134,8 @@ export class KeyRing implements KeyResolver {
     this.#retireForMs = (this.#maxTokenLifetimeSec + (options.graceSec ?? 60)) * 1000;
     this.#rsaBits = options.rsaBits ?? 2048;
     this.#clock = options.clock ?? Date.now;
+    this.#unknownKidReloadMs = options.unknownKidReloadMs ?? 1000;
+    this.#onReloadError = options.onReloadError;
   }
 
   /**
@@ -154,10 +169,29 @@ export class KeyRing implements KeyResolver {
         'graceSec must be zero or a positive number of seconds.',
       );
     }
+    for (const [name, value] of [
+      ['reloadIntervalMs', options.reloadIntervalMs],
+      ['unknownKidReloadMs', options.unknownKidReloadMs],
+    ] as const) {
+      if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+        throw new RevocableError('ERR_CONFIG_INVALID', `${name} must be zero or a positive number of ms.`);
+      }
+    }
     const ring = new KeyRing(options);
-    await ring.reload();
-    if (ring.#inState('active').length === 0) await ring.#add(generate(ring.#alg, ring.#rsaBits), 'active');
-    if (ring.#inState('next').length === 0) await ring.#add(generate(ring.#alg, ring.#rsaBits), 'next');
+    // Insert-if-absent: on an empty store, of rings opening together one writes its keys, the others
+    // find them when their commit fails and load them.
+    await ring.#change(async (records) => {
+      const put: KeyRecord[] = [];
+      for (const state of ['active', 'next'] as const) {
+        if (!records.some((record) => record.state === state)) put.push(await ring.#generated(state));
+      }
+      return { put, result: undefined };
+    });
+    const every = options.reloadIntervalMs ?? (options.store === undefined ? 0 : 5_000);
+    if (every > 0) {
+      ring.#timer = setInterval(() => void ring.#reloadQuietly(), every);
+      ring.#timer.unref?.();
+    }
     return ring;
   }
 
@@ -175,9 +209,35 @@ export class KeyRing implements KeyResolver {
     return this.#maxTokenLifetimeSec;
   }
 
-  /** Re-reads the store, for rings shared by several processes. Keys gone from the store die here too. */
-  async reload(): Promise<void> {
-    const records = await this.#store.list();
+  /**
+   * Re-reads the store, for rings shared by several processes (the ring also does it on its own, see
+   * `reloadIntervalMs`). Keys gone from the store die here too.
+   *
+   * @example
+   * ```ts
+   * await ring.reload(); // after another process rotated
+   * ```
+   */
+  reload(): Promise<void> {
+    return this.#serially(async () => this.#load(await this.#store.list()));
+  }
+
+  /**
+   * Stops the background reloads. The ring keeps working with the keys it has.
+   *
+   * @example
+   * ```ts
+   * await ring.close();
+   * await storage.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#queue.catch(() => undefined);
+  }
+
+  async #load(records: readonly KeyRecord[]): Promise<void> {
     const next = new Map<string, RingKey>();
     for (const record of records) {
       const existing = this.#keys.get(record.kid);
@@ -199,7 +259,27 @@ export class KeyRing implements KeyResolver {
   /** The verification key for `kid`, or `undefined` when unknown, removed or past its retirement. */
   get(kid: string): VerificationKey | undefined {
     const key = this.#keys.get(kid);
-    return key !== undefined && this.#clock() < key.verifyUntil ? key : undefined;
+    if (key === undefined) {
+      this.#askReload();
+      return undefined;
+    }
+    return this.#clock() < key.verifyUntil ? key : undefined;
+  }
+
+  /**
+   * Called by `Verifier.verify` for a `kid` it did not find: waits for the reload that miss started (at
+   * most one a `unknownKidReloadMs`) and resolves whether one ran. `verifySync` never waits: the miss
+   * still starts the reload, and a later call finds the key.
+   *
+   * @example
+   * ```ts
+   * if (await ring.refresh(kid)) verifier.verifySync(token);
+   * ```
+   */
+  async refresh(kid: string): Promise<boolean> {
+    if (this.#keys.has(kid)) return true;
+    const pending = this.#askReload() ?? this.#asked;
+    return pending === undefined ? false : pending;
   }
 
   /** The key that signs new tokens. */
@@ -223,56 +303,84 @@ export class KeyRing implements KeyResolver {
 
   /**
    * Rotates: the `next` key becomes `active`, the active one `retired` (verifying until its last token
-   * can expire), and a new `next` key is generated and published. Retired keys past their time are removed.
+   * can expire), and a new `next` key is generated and published. Retired keys past their time are
+   * removed. One compare-and-set of the store: a rotation that loses to another process's change reads
+   * the store again and rotates what it finds.
+   *
+   * @example
+   * ```ts
+   * await ring.rotate();
+   * ```
    */
-  async rotate(): Promise<void> {
-    const now = this.#clock();
-    for (const key of this.#inState('active')) {
-      await this.#save(key, { ...key.record, state: 'retired', verifyUntil: now + this.#retireForMs });
-    }
-    const [promoted] = this.#inState('next');
-    if (promoted) await this.#save(promoted, { ...promoted.record, state: 'active' });
-    else await this.#add(generate(this.#alg, this.#rsaBits), 'active');
-    await this.#add(generate(this.#alg, this.#rsaBits), 'next');
-    await this.pruneRetired();
+  rotate(): Promise<void> {
+    return this.#change(async (records) => {
+      const now = this.#clock();
+      const put: KeyRecord[] = records
+        .filter((record) => record.state === 'active')
+        .map((record) => ({ ...record, state: 'retired', verifyUntil: now + this.#retireForMs }));
+      const promoted = records.find((record) => record.state === 'next');
+      put.push(promoted ? { ...promoted, state: 'active' } : await this.#generated('active'));
+      put.push(await this.#generated('next'));
+      return { put, delete: this.#expired(records, now), result: undefined };
+    });
   }
 
-  /** Removes a key at once (for a compromised key; pair it with a `key` revocation rule). */
-  async remove(kid: string): Promise<boolean> {
-    const key = this.#keys.get(kid);
-    if (!key) return false;
-    await this.#store.delete(kid);
-    key.removed = true;
-    this.#keys.delete(kid);
-    this.#jwks = undefined;
-    if (key.record.state === 'active') {
-      const [promoted] = this.#inState('next');
-      if (promoted) await this.#save(promoted, { ...promoted.record, state: 'active' });
-      else await this.#add(generate(this.#alg, this.#rsaBits), 'active');
-      if (this.#inState('next').length === 0) await this.#add(generate(this.#alg, this.#rsaBits), 'next');
-    }
-    return true;
+  /**
+   * Removes a key at once (for a compromised key; pair it with a `key` revocation rule). Removing the
+   * active key promotes the next one, and a new next key is made.
+   *
+   * @example
+   * ```ts
+   * await ring.remove(kid);
+   * ```
+   */
+  remove(kid: string): Promise<boolean> {
+    return this.#change(async (records) => {
+      const removed = records.find((record) => record.kid === kid);
+      if (!removed) return { result: false };
+      const put: KeyRecord[] = [];
+      const rest = records.filter((record) => record.kid !== kid);
+      if (!rest.some((record) => record.state === 'active')) {
+        const promoted = rest.find((record) => record.state === 'next');
+        put.push(promoted ? { ...promoted, state: 'active' } : await this.#generated('active'));
+      }
+      if (!rest.some((record) => record.state === 'next' && !put.some((p) => p.kid === record.kid))) {
+        put.push(await this.#generated('next'));
+      }
+      return { put, delete: [kid], result: true };
+    });
   }
 
-  /** Removes retired keys whose last token has expired. Returns how many were removed. */
-  async pruneRetired(): Promise<number> {
-    const now = this.#clock();
-    let removed = 0;
-    for (const key of this.#inState('retired')) {
-      if (key.verifyUntil <= now && (await this.remove(key.kid))) removed++;
-    }
-    return removed;
+  /**
+   * Removes retired keys whose last token has expired. Returns how many were removed.
+   *
+   * @example
+   * ```ts
+   * setInterval(() => void ring.pruneRetired(), 60_000);
+   * ```
+   */
+  pruneRetired(): Promise<number> {
+    return this.#change(async (records) => {
+      const expired = this.#expired(records, this.#clock());
+      return { delete: expired, result: expired.length };
+    });
   }
 
   /**
    * Imports an existing key (private JWK, or `oct` for HS256) in the given state.
    * Throws `ERR_KEY_INVALID` for unsupported or weak keys (RSA < 2048 bits, HMAC < 256 bits).
+   *
+   * @example
+   * ```ts
+   * const kid = await ring.importJwk(jwk, 'next');
+   * ```
    */
   async importJwk(jwk: JWK, state: KeyState = 'next'): Promise<string> {
     const { key } = await keyObjectFromJwk(jwk);
     if (key.type === 'public')
       throw new RevocableError('ERR_KEY_INVALID', 'A signing key needs its private part.');
-    return (await this.#add(key, state)).kid;
+    const record = await recordOfKey(key, state, this.#clock());
+    return this.#change(async () => ({ put: [record], result: record.kid }));
   }
 
   /** The public JWK Set of every key that verifies (HS256 secrets are never published). */
@@ -289,40 +397,73 @@ export class KeyRing implements KeyResolver {
     return [...this.#keys.values()].filter((key) => key.record.state === state);
   }
 
-  async #add(key: KeyObject, state: KeyState): Promise<RingKey> {
-    const alg = key.type === 'secret' ? 'HS256' : algorithmOfKey(key);
-    assertKeyStrength(alg, key);
-    const kid = await thumbprintKid(key);
-    const record: KeyRecord = {
-      kid,
-      alg,
-      state,
-      createdAt: this.#clock(),
-      privateJwk: await privateJwk(key),
-    };
-    const ringKey = new RingKey(record, alg === 'HS256' ? key : createPublicKey(key), key);
-    await this.#save(ringKey, record);
-    this.#keys.set(kid, ringKey);
-    return ringKey;
+  #expired(records: readonly KeyRecord[], now: number): string[] {
+    return records
+      .filter((record) => record.state === 'retired' && (record.verifyUntil ?? Infinity) <= now)
+      .map((record) => record.kid);
   }
 
-  async #save(key: RingKey, record: KeyRecord): Promise<void> {
-    await this.#store.put(record);
-    key.record = record;
-    key.verifyUntil = record.verifyUntil ?? Number.POSITIVE_INFINITY;
-    this.#jwks = undefined;
+  #generated(state: KeyState): Promise<KeyRecord> {
+    return recordOfKey(generateKey(this.#alg, this.#rsaBits), state, this.#clock());
   }
-}
 
-function algorithmOfKey(key: KeyObject): Algorithm {
-  switch (key.asymmetricKeyType) {
-    case 'ed25519':
-      return 'EdDSA';
-    case 'ec':
-      if (key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
-      break;
-    case 'rsa':
-      return 'RS256';
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
-  throw new RevocableError('ERR_KEY_INVALID', 'Unsupported key type.');
+
+  /**
+   * Reads the store, plans a change from what it holds, and commits it only if the store still holds
+   * that; when another writer got there first, reads and plans again. Loads the result either way.
+   */
+  #change<T>(plan: (records: readonly KeyRecord[]) => Promise<PlannedChange<T>>): Promise<T> {
+    return this.#serially(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const records = await this.#store.list();
+        const planned = await plan(records);
+        const put = planned.put ?? [];
+        const deleted = new Set(planned.delete ?? []);
+        if (put.length === 0 && deleted.size === 0) {
+          await this.#load(records);
+          return planned.result;
+        }
+        const expected = records.map(({ kid, state }) => ({ kid, state }));
+        if (await this.#store.commit({ expected, put, delete: [...deleted] })) {
+          const replaced = new Set(put.map((record) => record.kid));
+          const kept = records.filter((record) => !deleted.has(record.kid) && !replaced.has(record.kid));
+          await this.#load([...kept, ...put].sort((a, b) => a.createdAt - b.createdAt));
+          return planned.result;
+        }
+        if (attempt >= MAX_CHANGE_ATTEMPTS) {
+          throw new RevocableError(
+            'ERR_LOG_UNAVAILABLE',
+            'The signing keys kept changing under this process: try again.',
+          );
+        }
+      }
+    });
+  }
+
+  /** Starts a background reload unless one was asked for less than `unknownKidReloadMs` ago. */
+  #askReload(): Promise<boolean> | undefined {
+    const now = performance.now();
+    if (this.#closed || now - this.#askedAt < this.#unknownKidReloadMs) return undefined;
+    this.#askedAt = now;
+    const asked = this.#reloadQuietly().finally(() => {
+      if (this.#asked === asked) this.#asked = undefined;
+    });
+    this.#asked = asked;
+    return asked;
+  }
+
+  #reloadQuietly(): Promise<boolean> {
+    return this.reload().then(
+      () => true,
+      (error: unknown) => {
+        this.#onReloadError?.(error);
+        return false;
+      },
+    );
+  }
 }

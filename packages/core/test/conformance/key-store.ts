@@ -6,6 +6,8 @@ export interface KeyStoreUnderTest {
   readonly store: KeyStore;
   readonly reopen?: () => Promise<KeyStore>;
   readonly cleanup?: () => Promise<void>;
+  /** Another handle on the same storage (its own connection or pool), for commits racing across instances. */
+  readonly another?: () => Promise<KeyStore>;
 }
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -57,6 +59,71 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeySt
       expect(await store.delete('k1')).toBe(true);
       expect(await store.delete('k1')).toBe(false);
       expect(await store.list()).toEqual([]);
+    });
+
+    it('commits puts and deletes together when the store holds exactly the expected kids and states', async () => {
+      current = await open();
+      const { store } = current;
+      await store.put(record('k1'));
+      await store.put(record('k2', { state: 'next', createdAt: T0 + 1 }));
+      const retired = record('k1', { state: 'retired', verifyUntil: T0 + 660_000 });
+      const promoted = record('k2', { state: 'active', createdAt: T0 + 1 });
+      const fresh = record('k3', { state: 'next', createdAt: T0 + 2 });
+      const applied = await store.commit({
+        expected: [
+          { kid: 'k2', state: 'next' },
+          { kid: 'k1', state: 'active' },
+        ],
+        put: [retired, promoted, fresh],
+      });
+      expect(applied).toBe(true);
+      expect(await store.list()).toEqual([retired, promoted, fresh]);
+      expect(
+        await store.commit({
+          expected: [
+            { kid: 'k1', state: 'retired' },
+            { kid: 'k2', state: 'active' },
+            { kid: 'k3', state: 'next' },
+          ],
+          delete: ['k1'],
+        }),
+      ).toBe(true);
+      expect(await store.list()).toEqual([promoted, fresh]);
+    });
+
+    it('changes nothing and answers false when the store differs from what the commit expected', async () => {
+      current = await open();
+      const { store } = current;
+      await store.put(record('k1'));
+      const before = await store.list();
+      const k9 = record('k9', { state: 'next', createdAt: T0 + 9 });
+      for (const expected of [
+        [], // an insert-if-absent on a store that has keys
+        [{ kid: 'k1', state: 'next' as const }], // another state
+        [
+          { kid: 'k1', state: 'active' as const },
+          { kid: 'k2', state: 'next' as const },
+        ], // a key the store does not hold
+      ]) {
+        expect(await store.commit({ expected, put: [k9], delete: ['k1'] })).toBe(false);
+        expect(await store.list()).toEqual(before);
+      }
+    });
+
+    it('applies exactly one of 20 concurrent commits from an empty store (insert-if-absent of a ring)', async () => {
+      current = await open();
+      const stores = [current.store];
+      if (current.another) stores.push(await current.another());
+      const rings = Array.from({ length: 20 }, (_, i) => [
+        record(`a${i}`, { createdAt: T0 }),
+        record(`n${i}`, { state: 'next', createdAt: T0 + 1 }),
+      ]);
+      const outcomes = await Promise.all(
+        rings.map((put, i) => stores[i % stores.length]!.commit({ expected: [], put })),
+      );
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+      const winner = rings[outcomes.indexOf(true)]!;
+      expect(await current.store.list()).toEqual(winner);
     });
 
     it('keeps records across a reopen', async () => {
