@@ -84,4 +84,25 @@ describe('login throttling', () => {
     expect(throttle.retryAfterMs('user-0', '9.9.9.9', T0)).toBe(0);
     expect(throttle.retryAfterMs('user-999', '1.1.1.1', T0)).toBeGreaterThan(0);
   });
+
+  it('takes back an attempt that could not be checked, on the pair, the account and the IP', () => {
+    const throttle = new LoginThrottle({ pairFailures: 1, accountFailures: 1, ipFailures: 1 });
+    for (let i = 0; i < 5; i++) {
+      expect(throttle.attempt('carl', '1.1.1.1', T0)).toBe(0);
+      throttle.abandoned('carl', '1.1.1.1', T0); // the store failed: no guess was checked
+    }
+    expect(throttle.retryAfterMs('carl', '1.1.1.1', T0)).toBe(0);
+    expect(throttle.retryAfterMs('carl', '2.2.2.2', T0)).toBe(0);
+    expect(throttle.retryAfterMs('someone-else', '1.1.1.1', T0)).toBe(0);
+  });
+
+  it('keeps the real failures counted when an attempt is taken back', () => {
+    const throttle = new LoginThrottle({ pairFailures: 2 });
+    throttle.failed('dana', '1.1.1.1', T0);
+    expect(throttle.attempt('dana', '1.1.1.1', T0)).toBe(0);
+    throttle.abandoned('dana', '1.1.1.1', T0);
+    expect(throttle.retryAfterMs('dana', '1.1.1.1', T0)).toBe(0);
+    throttle.failed('dana', '1.1.1.1', T0); // the second real failure reaches the limit
+    expect(throttle.retryAfterMs('dana', '1.1.1.1', T0)).toBeGreaterThan(0);
+  });
 });

@@ -137,6 +137,39 @@ describe('built-in users', () => {
     expect(await codeOf(users.login('CAROL', 'correct horse battery', ctx, 'web'))).toBe('ok');
   });
 
+  it('refuses usernames with invisible format characters, separators or control characters', async () => {
+    const { users } = await setup();
+    const refused = [
+      'bob\u200b', // zero-width space (Cf)
+      '\u202eevil', // right-to-left override (Cf)
+      'b\ufeffob', // zero-width no-break space (Cf; trimmed only at the ends)
+      'so\u00adft', // soft hyphen (Cf)
+      'two words', // space separator (Zs)
+      'no\u00a0break', // NFKC makes it a space (Zs)
+      'line\u2028sep', // line separator (Zl)
+      'nel\u0085x', // C1 control
+      'tab\tx', // C0 control
+    ];
+    for (const name of refused) {
+      expect(await codeOf(users.register(name, 'correct horse battery')), JSON.stringify(name)).toBe(
+        'ERR_BAD_REQUEST',
+      );
+    }
+    // Control cases: letters of any script, digits and punctuation are fine.
+    for (const name of ['josé', '山田太郎', 'o.brien-2']) {
+      expect(await codeOf(users.register(name, 'correct horse battery')), name).toBe('ok');
+    }
+  });
+
+  it('logs nobody in under a look-alike with an invisible character', async () => {
+    const { users } = await setup();
+    await users.register('frank', 'correct horse battery');
+    expect(await codeOf(users.login('frank\u200b', 'correct horse battery', ctx, 'web'))).toBe(
+      'ERR_LOGIN_FAILED',
+    );
+    expect(await codeOf(users.login('FRANK', 'correct horse battery', ctx, 'web'))).toBe('ok');
+  });
+
   it('limits registrations per IP, with a retry time, without touching other IPs', async () => {
     const store = new MemoryUserStore();
     const { users: base } = await setup();
@@ -178,4 +211,37 @@ describe('built-in users', () => {
       'ERR_ACCOUNT_DISABLED',
     );
   });
+
+  it('does not count a storage failure as a failed guess: the right password works once storage is back', async () => {
+    const store = new UnavailableUserStore();
+    const { users: base } = await setup();
+    const users = new UserService(
+      store,
+      (base as unknown as { sessions: SessionService }).sessions,
+      new PasswordHasher(),
+      new LoginThrottle({ pairFailures: 2, accountFailures: 3, ipFailures: 3 }),
+    );
+    await users.register('olga', 'correct horse battery');
+    store.down = true;
+    for (let i = 0; i < 10; i++) {
+      expect(await codeOf(users.login('olga', 'correct horse battery', ctx, 'web'))).toBe(
+        'Error: database unavailable',
+      );
+    }
+    store.down = false;
+    expect(await codeOf(users.login('olga', 'correct horse battery', ctx, 'web'))).toBe('ok');
+    // Control: real failures still count (two per pair, then a wait).
+    expect(await codeOf(users.login('olga', 'wrong password!', ctx, 'web'))).toBe('ERR_LOGIN_FAILED');
+    expect(await codeOf(users.login('olga', 'wrong password!', ctx, 'web'))).toBe('ERR_LOGIN_FAILED');
+    expect(await codeOf(users.login('olga', 'wrong password!', ctx, 'web'))).toBe('ERR_LOGIN_THROTTLED');
+  });
 });
+
+/** A user store whose look-ups fail while `down`, as a database outage makes them. */
+class UnavailableUserStore extends MemoryUserStore {
+  down = false;
+  override async findByUsername(usernameKey: string) {
+    if (this.down) throw new Error('database unavailable');
+    return super.findByUsername(usernameKey);
+  }
+}

@@ -40,7 +40,7 @@ interface Counter {
 /**
  * Login throttling by (account, IP), by account and by IP, with exponential delays that are capped and
  * forgotten after a window. An attempt is counted as a failure when it starts ({@link attempt}) and
- * taken back when it succeeds, so concurrent guesses cannot all slip through before the first one
+ * taken back when it succeeds or cannot be checked ({@link abandoned}: storage failed), so concurrent guesses cannot all slip through before the first one
  * fails. An (account, IP) pair that has logged in before is exempt from the account-wide limit: an
  * attacker spraying guesses from many addresses can slow logins from new places down (by a capped
  * delay), never keep the owner out from where they usually log in. State is per process (documented:
@@ -87,6 +87,18 @@ export class LoginThrottle {
   /** Records a failure for the pair, the account and the IP. */
   failed(account: string, ip: string, now: number): void {
     for (const key of [pairKey(account, ip), `a\u0000${account}`, `i\u0000${ip}`]) this.#bump(key, now);
+  }
+
+  /**
+   * An attempt that could not be checked (the user store failed, so no password was compared): takes
+   * back the failure its {@link attempt} counted on the pair, the account and the IP. A database
+   * outage must not lock anybody out. Call it only after an {@link attempt} that answered 0.
+   */
+  abandoned(account: string, ip: string, _now: number): void {
+    for (const key of [pairKey(account, ip), `a\u0000${account}`, `i\u0000${ip}`]) {
+      const counter = this.#counters.get(key);
+      if (counter && counter.failures > 0) counter.failures--;
+    }
   }
 
   /**

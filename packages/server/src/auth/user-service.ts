@@ -17,6 +17,25 @@ export function usernameKey(username: unknown): string {
   return normalized.toLowerCase();
 }
 
+/**
+ * A new account's name, stored as typed (NFKC, trimmed) and looked up by its {@link usernameKey}. On top
+ * of the key's rules it may hold no invisible format character (U+200B, U+202E, …: Unicode `Cf`), no
+ * separator (`Z*`, the space included), no control, surrogate, private-use or unassigned code point
+ * (`C*`): two names that look the same must be the same account. Logins keep the lenient rule, so
+ * accounts made before this one still log in.
+ */
+function newUsername(username: unknown): { display: string; key: string } {
+  const key = usernameKey(username);
+  const display = (username as string).normalize('NFKC').trim();
+  if (/[\p{C}\p{Z}]/u.test(display)) {
+    throw new ServiceError(
+      'ERR_BAD_REQUEST',
+      'username must not contain spaces, separators, control or invisible format characters.',
+    );
+  }
+  return { display, key };
+}
+
 function passwordField(password: unknown): string {
   if (typeof password !== 'string' || password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
     throw new ServiceError(
@@ -63,7 +82,7 @@ export class UserService {
     password: unknown,
     ip: string | null = null,
   ): Promise<{ id: string; username: string }> {
-    const key = usernameKey(username);
+    const { display, key } = newUsername(username);
     const secret = passwordField(password);
     assertPasswordAcceptable(secret);
     const wait = this.registrations.take(ip ?? 'unknown', this.clock());
@@ -79,7 +98,7 @@ export class UserService {
     const now = this.clock();
     const user: UserRecord = {
       id: randomBytes(16).toString('base64url'),
-      username: (username as string).normalize('NFKC').trim(),
+      username: display,
       usernameKey: key,
       passwordHash: await this.hasher.hash(secret),
       createdAt: now,
@@ -109,10 +128,10 @@ export class UserService {
     // one, instead of all passing its check before the first failure is counted.
     const user = await this.#attempts.run(`${key}\u0000${ip}`, async () => {
       this.#startAttempt(key, ip, this.clock());
-      const found = await this.store.findByUsername(key);
-      const ok = found
-        ? await this.hasher.verify(found.passwordHash, secret)
-        : await this.hasher.verifyUnknown(secret);
+      const found = await this.#unlessUnchecked(key, ip, () => this.store.findByUsername(key));
+      const ok = await this.#unlessUnchecked(key, ip, () =>
+        found ? this.hasher.verify(found.passwordHash, secret) : this.hasher.verifyUnknown(secret),
+      );
       if (!found || !ok) {
         this.events.onLoginFailure?.('credentials');
         throw new ServiceError('ERR_LOGIN_FAILED', 'Wrong username or password.');
@@ -165,6 +184,19 @@ export class UserService {
     if (!alreadySet) await this.store.setPassword(sub, await this.hasher.hash(newSecret), this.clock());
     // Ending the other sessions is retry-safe (stored sessions first, then the subject cutoff).
     return this.sessions.endAllOf(sub, { actor: `user:${sub}`, reason: 'password_change' }, sessionId);
+  }
+
+  /**
+   * Runs a step of a counted attempt; if it fails (storage down, hasher error), the attempt is taken
+   * back before the error goes on: no guess was checked, so none may count against the user.
+   */
+  async #unlessUnchecked<T>(account: string, ip: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      this.throttle.abandoned(account, ip, this.clock());
+      throw err;
+    }
   }
 
   /** Counts an attempt before any password work, or refuses it with 429 while the throttle says wait. */
