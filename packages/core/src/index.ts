@@ -53,7 +53,6 @@ export {
 } from './issue/access-token-issuer.js';
 export { ALGORITHMS, type Algorithm, isAlgorithm } from './keys/algorithms.js';
 export { algorithmOfJwk, type JWK, keyObjectFromJwk, publicJwk, thumbprintKid } from './keys/jwk.js';
-export { KeyRing, type KeyRingOptions, type KeySummary, type SigningKey } from './keys/key-ring.js';
 export {
   KEY_ENCRYPTION_ENV,
   KeyEncryption,
@@ -61,6 +60,7 @@ export {
   openPrivateJwk,
   sealPrivateJwk,
 } from './keys/key-encryption.js';
+export { KeyRing, type KeyRingOptions, type KeySummary, type SigningKey } from './keys/key-ring.js';
 export {
   type ExpectedKey,
   holdsExactly,
