@@ -173,7 +173,7 @@ describe.skipIf(!available)('publishing a log to Redis and following it', () => 
 
 function tokenRequest(tokenId: string) {
   return {
-    rule: { kind: 'token' as const, tokenId, expiresAt: Date.now() + 600_000 },
+    rule: { kind: 'token' as const, iss: ISSUER, tokenId, expiresAt: Date.now() + 600_000 },
     reason: 'logout' as const,
     actor: 'user:test',
   };

@@ -30,7 +30,7 @@ export function uniquePrefix(): string {
 /** A `token` revocation of `tokenId`, expiring in ten minutes. */
 export function tokenRevocation(tokenId: string): RevocationRequest {
   return {
-    rule: { kind: 'token', tokenId, expiresAt: Date.now() + 600_000 },
+    rule: { kind: 'token', iss: ISSUER, tokenId, expiresAt: Date.now() + 600_000 },
     reason: 'logout',
     actor: 'user:test',
   };

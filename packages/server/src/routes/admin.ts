@@ -27,6 +27,17 @@ function withServerCutoff(rule: RevocationRule, now: number): RevocationRule {
   return rule;
 }
 
+const ISSUER_SCOPED_KINDS = new Set(['token', 'key', 'allow']);
+
+/** A token, key or allow rule without `iss` is for this service's own tokens (`--issuer`). */
+function withOwnIssuer(rule: RevocationRule, issuer: string): RevocationRule {
+  const given = rule as { kind?: unknown; iss?: unknown };
+  if (typeof given !== 'object' || given === null || !ISSUER_SCOPED_KINDS.has(given.kind as string)) {
+    return rule;
+  }
+  return given.iss === undefined ? ({ ...rule, iss: issuer } as RevocationRule) : rule;
+}
+
 interface RevokeBody {
   rule: RevocationRule;
   reason?: RevocationReason;
@@ -64,7 +75,7 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
         tags: ['admin'],
         summary: 'Revoke by any rule: token, session, subject, key, issuer',
         description:
-          'For session, subject and issuer rules the cutoff may be omitted: the server uses its own clock. A cutoff later than the server clock is refused (ERR_REVOCATION_INVALID).',
+          'For session, subject and issuer rules the cutoff may be omitted: the server uses its own clock. A cutoff later than the server clock is refused (ERR_REVOCATION_INVALID). Token, key and allow rules match the tokens of their iss only; omitted, iss is the issuer of this service.',
         body: {
           type: 'object',
           required: ['rule'],
@@ -79,7 +90,7 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
     },
     async (request, reply) => {
       const { reason = 'admin', actor } = request.body;
-      const rule = withServerCutoff(request.body.rule, Date.now());
+      const rule = withOwnIssuer(withServerCutoff(request.body.rule, Date.now()), runtime.config.issuer);
       const event = await sessions.applyRule(rule, {
         reason,
         actor: actor ? `${ADMIN_ACTOR}:${actor}` : ADMIN_ACTOR,
