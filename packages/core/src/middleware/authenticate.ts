@@ -2,7 +2,7 @@ import { RevocableError, type RevocableErrorCode } from '../errors.js';
 import type { VerifiedToken } from '../verify/verifier.js';
 import { bearerToken } from './bearer.js';
 import { HTTP_STATUS, wwwAuthenticate } from './http-status.js';
-import { authSettings, type RequireAuthOptions } from './options.js';
+import { type AuthSettings, authSettings, type RequireAuthOptions } from './options.js';
 import { requireScopes } from './scope.js';
 
 /**
@@ -102,7 +102,28 @@ function withoutToken(error: RevocableError, token: string | undefined): Revocab
  * ```
  */
 export function createAuthenticator(options: RequireAuthOptions): Authenticator {
-  const { verifier, scopes, realm } = authSettings(options);
+  const settings = authSettings(options);
+  const decide = decider(settings);
+  const observe = settings.onVerdict;
+  if (observe === undefined) return decide;
+  return (authorization) => {
+    const verdict = decide(authorization);
+    if (!(verdict instanceof Promise)) return observed(observe, verdict);
+    return verdict.then((settled) => observed(observe, settled));
+  };
+}
+
+/** Tells the observer, which must not throw; if it does, the verdict stands all the same. */
+function observed(observe: (verdict: AuthVerdict) => void, verdict: AuthVerdict): AuthVerdict {
+  try {
+    observe(verdict);
+  } catch {
+    // An observer is for metrics and logs: its failure must not change who gets in.
+  }
+  return verdict;
+}
+
+function decider({ verifier, scopes, realm }: AuthSettings): Authenticator {
   const admit = (auth: VerifiedToken): AuthVerdict => {
     requireScopes(auth.claims, scopes);
     return { ok: true, auth };

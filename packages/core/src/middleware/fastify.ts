@@ -3,7 +3,8 @@ import type {} from 'fastify';
 import { createAuthenticator, type RevocableAuth } from './authenticate.js';
 import type { RequireAuthOptions } from './options.js';
 
-export type { AuthFailure, AuthVerdict, RevocableAuth } from './authenticate.js';
+export type { Authenticator, AuthFailure, AuthVerdict, RevocableAuth } from './authenticate.js';
+export { createAuthenticator } from './authenticate.js';
 export type { RequireAuthOptions, TokenVerifier } from './options.js';
 export { type LogoutRevoker, type LogoutScope, type RevokeOptions, revoke } from './revoke.js';
 

@@ -1,5 +1,6 @@
 import { RevocableError } from '../errors.js';
 import type { VerifiedToken } from '../verify/verifier.js';
+import type { AuthVerdict } from './authenticate.js';
 
 /**
  * What middleware needs of a verifier: the async `verify`, and optionally `verifySync`, tried first so
@@ -22,6 +23,11 @@ export interface RequireAuthOptions {
   readonly scopes?: readonly string[];
   /** The `realm` of the `WWW-Authenticate` challenge. Default `api`. */
   readonly realm?: string;
+  /**
+   * Called once per request with its verdict, for metrics or logs (the verdict never holds token
+   * text). It must not throw; if it does, the verdict stands. Default: none (no cost on the hot path).
+   */
+  readonly onVerdict?: (verdict: AuthVerdict) => void;
 }
 
 /** {@link RequireAuthOptions} after they have been checked, with defaults filled in. */
@@ -29,6 +35,7 @@ export interface AuthSettings {
   readonly verifier: TokenVerifier;
   readonly scopes: readonly string[];
   readonly realm: string;
+  readonly onVerdict?: (verdict: AuthVerdict) => void;
 }
 
 // RFC 6749 §3.3 scope-token, and a realm that needs no escaping inside a quoted-string.
@@ -53,7 +60,7 @@ export function authSettings(options: RequireAuthOptions): AuthSettings {
   if (options === null || typeof options !== 'object') {
     throw invalid('Middleware options must be an object with a verifier.');
   }
-  const { verifier, scopes = [], realm = 'api' } = options;
+  const { verifier, scopes = [], realm = 'api', onVerdict } = options;
   if (verifier === null || typeof verifier !== 'object' || typeof verifier.verify !== 'function') {
     throw invalid('Middleware options need a verifier (a Verifier, or anything with verify(token)).');
   }
@@ -63,5 +70,13 @@ export function authSettings(options: RequireAuthOptions): AuthSettings {
   if (typeof realm !== 'string' || !REALM.test(realm)) {
     throw invalid('realm must be 1 to 128 printable ASCII characters without quotes or backslashes.');
   }
-  return Object.freeze({ verifier, scopes: Object.freeze([...scopes]), realm });
+  if (onVerdict !== undefined && typeof onVerdict !== 'function') {
+    throw invalid('onVerdict must be a function (verdict) => void.');
+  }
+  return Object.freeze({
+    verifier,
+    scopes: Object.freeze([...scopes]),
+    realm,
+    ...(onVerdict !== undefined && { onVerdict }),
+  });
 }

@@ -3,6 +3,7 @@ import {
   type AccessTokenIssuer,
   DEFAULT_REVOCATION_POLICY,
   type IssuedAccessToken,
+  isSessionLive,
   type RefreshTokenRecord,
   type RevocationEvent,
   type RevocationPolicy,
@@ -214,7 +215,7 @@ export class SessionService {
     this.#noteCutoff(await this.#revoker.revokeSubject(this.#iss, sub, audit));
     if (keep === undefined) return { ended };
     const session = await this.#store.getSession(keep);
-    if (!session || session.endedAt !== null) return { ended };
+    if (!session || !isSessionLive(session, this.#clock())) return { ended };
     const access = this.#accessToken(session, await this.#issueTime());
     await this.#allow(access);
     return { ended, kept: { accessToken: access.set.accessToken, expiresIn: access.set.expiresIn } };

@@ -11,6 +11,7 @@ import { wellKnownRoutes } from '../routes/well-known.js';
 import type { Runtime } from '../runtime.js';
 import { BODY_LIMIT } from './body-limit.js';
 import { installErrorHandling } from './error-handler.js';
+import { schemaValidators } from './validation.js';
 
 /**
  * How {@link buildApp} logs.
@@ -53,20 +54,25 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
               res: (res) => ({ status: res.statusCode }),
             },
           },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // A URL that cannot be decoded (`/%zz`) gets the same JSON error shape as every other bad request.
     frameworkErrors: (error, _request, generic) => {
       const reply = generic as unknown as FastifyReply;
-      reply.header('Cache-Control', 'no-store');
+      reply.header('Cache-Control', 'no-store').header('X-Content-Type-Options', 'nosniff');
       const message =
         error.code === 'FST_ERR_BAD_URL' ? 'The URL cannot be decoded.' : 'The request cannot be routed.';
       return reply.status(400).send({ error: 'ERR_BAD_REQUEST', message });
     },
   });
   app.decorateRequest('auth', null);
+  // JSON bodies are validated as sent (no coercion); query strings and params are read from text.
+  app.setValidatorCompiler(schemaValidators());
+  // Every answer, JSON and errors included, like the pages: no browser may sniff another type into it.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+  });
   // JSON everywhere (forms only inside the /oauth/* routes): a text/plain body is answered 415, not parsed.
   app.removeContentTypeParser('text/plain');
-  installErrorHandling(app, 'revocable');
+  installErrorHandling(app);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

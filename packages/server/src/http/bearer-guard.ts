@@ -1,10 +1,35 @@
-import { bearerToken, RevocableError, requireScopes } from '@revocable/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type AuthVerdict, type RequireAuthOptions, requireAuth } from '@revocable/core/fastify';
 import type { Runtime } from '../runtime.js';
 
+/** The `realm` of the service's RFC 6750 challenges. */
+export const REALM = 'revocable';
+
 /**
- * A Fastify `preHandler` that verifies the Bearer access token (through the process's replica) and
- * puts it on `request.auth`; failures become RFC 6750 answers in the error handler.
+ * The options of the core's middleware for the service's protected routes: the process's verifier
+ * (through its replica) and a metrics observer. The service has no authentication code of its own:
+ * it verifies with the same middleware every API uses.
+ *
+ * @example
+ * ```ts
+ * const authenticator = createAuthenticator(bearerOptions(runtime));
+ * ```
+ */
+export function bearerOptions(runtime: Runtime, scopes: readonly string[] = []): RequireAuthOptions {
+  const { verifications } = runtime.metrics;
+  return {
+    verifier: runtime.verifier,
+    scopes,
+    realm: REALM,
+    onVerdict: (verdict: AuthVerdict) =>
+      verdict.ok
+        ? verifications.inc({ result: 'ok', code: 'none' })
+        : verifications.inc({ result: 'error', code: verdict.body.error }),
+  };
+}
+
+/**
+ * The core's Fastify `preHandler` for a protected route of the service: a valid, unrevoked bearer
+ * token on `request.auth`, or the core's RFC 6750 answer (401/403/503 with `WWW-Authenticate`).
  *
  * @example
  * ```ts
@@ -12,20 +37,5 @@ import type { Runtime } from '../runtime.js';
  * ```
  */
 export function bearerGuard(runtime: Runtime, scopes: readonly string[] = []) {
-  const { verifier, metrics } = runtime;
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    try {
-      const verified = await verifier.verify(bearerToken(request.headers.authorization));
-      requireScopes(verified.claims, scopes);
-      request.auth = verified;
-      metrics.verifications.inc({ result: 'ok', code: 'none' });
-    } catch (err) {
-      metrics.verifications.inc({
-        result: 'error',
-        code: err instanceof RevocableError ? err.code : 'ERR_INTERNAL',
-      });
-      if (err instanceof RevocableError) (err as RevocableError & { bearer?: true }).bearer = true;
-      throw err;
-    }
-  };
+  return requireAuth(bearerOptions(runtime, scopes));
 }

@@ -1,4 +1,4 @@
-import { RevocableError, wwwAuthenticate } from '@revocable/core';
+import { RevocableError } from '@revocable/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { errorResponse, ServiceError } from '../errors.js';
 
@@ -26,12 +26,19 @@ function fromFastify(err: FastifyError): ServiceError | undefined {
 }
 
 /**
- * Every error becomes `{ "error": CODE, "message": … }` with the code's status; token errors on
- * protected routes also get an RFC 6750 `WWW-Authenticate` challenge; rate limits get `Retry-After`.
+ * Every error becomes `{ "error": CODE, "message": … }` with the code's status (protected routes'
+ * token refusals are answered by the core's middleware before they get here); rate limits get
+ * `Retry-After`.
  * Unexpected errors are logged (without request bodies or credentials) and answered as `ERR_INTERNAL`.
  */
-export function installErrorHandling(app: FastifyInstance, realm: string): void {
+export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // A client that hangs up mid-request is not the service's failure: no error line, no stack (a
+    // cheap way to flood the log otherwise), and nobody is left to answer.
+    if (request.raw.destroyed || (error as { code?: string }).code === 'ECONNRESET') {
+      request.log.debug('client closed the connection mid-request');
+      return reply;
+    }
     const known =
       error instanceof ServiceError || error instanceof RevocableError ? error : fromFastify(error);
     if (!known)
@@ -40,10 +47,6 @@ export function installErrorHandling(app: FastifyInstance, realm: string): void 
         'request failed',
       );
     const { status, body } = errorResponse(known ?? error);
-    if (error instanceof RevocableError && (error as { bearer?: true }).bearer) {
-      const challenge = wwwAuthenticate(error, realm);
-      if (challenge) reply.header('WWW-Authenticate', challenge);
-    }
     if (known instanceof ServiceError && known.retryAfterSec !== undefined)
       reply.header('Retry-After', String(known.retryAfterSec));
     reply.header('Cache-Control', 'no-store');

@@ -1,3 +1,4 @@
+import { isSessionLive } from '@revocable/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenSet } from '../auth/session-service.js';
 import { ServiceError } from '../errors.js';
@@ -266,7 +267,7 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
     async (request, reply) => {
       const { claims } = authOf(request);
       const session = await sessions.get(request.params.sid);
-      if (!session || session.sub !== claims.sub || session.endedAt !== null) {
+      if (!session || session.sub !== claims.sub || !isSessionLive(session, Date.now())) {
         throw new ServiceError('ERR_SESSION_NOT_FOUND', 'No such live session of yours.');
       }
       await sessions.end(session.id, { actor: `user:${claims.sub}`, reason: 'logout' });

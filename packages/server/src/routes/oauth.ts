@@ -1,5 +1,5 @@
 import formbody from '@fastify/formbody';
-import { RevocableError } from '@revocable/core';
+import { isSessionLive, RevocableError } from '@revocable/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { hashRefreshToken, isRefreshTokenShape } from '../auth/refresh-tokens.js';
 import { ServiceError } from '../errors.js';
@@ -188,8 +188,7 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
           !session ||
           record.consumedAt !== null ||
           record.expiresAt <= now ||
-          session.endedAt !== null ||
-          now >= Math.min(session.idleExpiresAt, session.absoluteExpiresAt)
+          !isSessionLive(session, now)
         ) {
           return { active: false };
         }
