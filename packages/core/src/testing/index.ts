@@ -1,0 +1,11 @@
+/**
+ * `@revocable/core/testing`: the conformance suites of the core's contracts, for any backend or
+ * source, as vitest suites. A third-party store runs the same suite as the built-in ones.
+ *
+ * @example
+ * ```ts
+ * import { describeFeedSourceContract } from '@revocable/core/testing';
+ * describeFeedSourceContract('my source', async () => ({ source, append, heartbeatMs: 100 }));
+ * ```
+ */
+export { describeFeedSourceContract, type FeedSourceUnderTest } from './feed-source.js';
