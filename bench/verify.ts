@@ -51,7 +51,7 @@ class BenchRevocation {
   }
 
   revokeToken(tokenId: string): void {
-    this.#apply({ kind: 'token', tokenId, expiresAt: Date.now() + 3_600_000 });
+    this.#apply({ kind: 'token', iss: ISSUER, tokenId, expiresAt: Date.now() + 3_600_000 });
   }
 
   revokeSession(sid: string): void {

@@ -89,7 +89,7 @@ async function setup(config: TargetsConfig) {
       const tokenId = randomBytes(16).toString('base64url');
       revokedIds.push(tokenId);
       batch.push({
-        rule: { kind: 'token', tokenId, expiresAt: now + 300_000 + (i % 240_000) },
+        rule: { kind: 'token', iss: ISSUER, tokenId, expiresAt: now + 300_000 + (i % 240_000) },
         reason: 'admin',
         actor: 'admin:bench',
       });
@@ -98,7 +98,7 @@ async function setup(config: TargetsConfig) {
   }
   const revoked = issue(-1);
   await new Revoker(log).revokeToken(
-    { tokenId: revoked.claims.jti!, expiresAtMs: revoked.claims.exp * 1000 },
+    { iss: ISSUER, tokenId: revoked.claims.jti!, expiresAtMs: revoked.claims.exp * 1000 },
     { reason: 'logout', actor: 'user:user--1' },
   );
   revokedIds.push(revoked.claims.jti!);

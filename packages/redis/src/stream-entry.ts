@@ -5,6 +5,8 @@ import type { FeedMessage, RevocationEvent } from '@revocable/core';
 // stream is ordered exactly like the log, re-adding an event is refused by Redis (idempotent XADD),
 // and a reader can resume from any id it has seen.
 //   event:      t=e  e=<the RevocationEvent as JSON>
+//               (its rule as the log holds it: a token, allow or key rule written before rules named
+//               their issuer has no `iss`, and a replica reads it as matching every issuer)
 //   heartbeat:  t=h  s=<the log's lastSeq>  a=<publisher clock, epoch ms>
 
 /** A stream entry id, split: `ms` is the log `seq`, `n` 0 for an event and 1… for heartbeats. */

@@ -195,7 +195,7 @@ describe('a trusted issuer', () => {
     ).toBe('ERR_CLAIM_INVALID');
     replica.apply({
       seq: 1,
-      rule: { kind: 'token', tokenId: 'AbCdEf123', expiresAt: Date.now() + 300_000 },
+      rule: { kind: 'token', iss: server.issuer, tokenId: 'AbCdEf123', expiresAt: Date.now() + 300_000 },
       reason: 'logout',
       actor: 'user:alice',
       recordedAt: Date.now(),
