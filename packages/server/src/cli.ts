@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeyRing } from '@revocable/core';
 import { hashClientSecret } from './auth/clients.js';
-import { helpText, loadConfig } from './config.js';
+import { helpText, loadConfig, type ServiceConfig } from './config.js';
 import { serve } from './serve.js';
 import { openStorage } from './storage.js';
 
@@ -29,22 +29,43 @@ async function clientAdd(args: string[]): Promise<void> {
 
 async function keysRotate(args: string[]): Promise<void> {
   const config = loadConfig(args, process.env);
-  const storage = await openStorage(config.database, {
-    maxTokenLifetimeMs: config.accessTokenTtlSec * 1000,
-    clockSkewMs: 60_000,
-  });
+  const storage = await openKeyStorage(config);
   try {
     const ring = await KeyRing.open({
       store: storage.keys,
       alg: config.alg,
       maxTokenLifetimeSec: config.accessTokenTtlSec,
+      reloadIntervalMs: 0,
     });
+    // One compare-and-set in the database; running services pick it up within --key-reload-interval.
     await ring.rotate();
     for (const key of ring.list())
       process.stdout.write(`${key.state.padEnd(8)} ${key.alg.padEnd(6)} ${key.kid}\n`);
+    await ring.close();
   } finally {
     await storage.close();
   }
+}
+
+/** Re-seals every stored private key under REVOCABLE_KEY_ENCRYPTION_KEY (opening the storage does it). */
+async function keysRewrap(args: string[]): Promise<void> {
+  const config = loadConfig(args, process.env);
+  const storage = await openKeyStorage(config);
+  await storage.close();
+  const id = config.keyEncryption?.keyId;
+  process.stdout.write(
+    id === undefined
+      ? 'signing keys are stored in plaintext.\n'
+      : `signing keys are sealed with key-encryption key ${id}.\n`,
+  );
+}
+
+function openKeyStorage(config: ServiceConfig) {
+  return openStorage(
+    config.database,
+    { maxTokenLifetimeMs: config.accessTokenTtlSec * 1000, clockSkewMs: 60_000 },
+    { keyEncryption: config.keyEncryption },
+  );
 }
 
 async function serveCommand(args: string[]): Promise<void> {
@@ -73,7 +94,7 @@ async function serveCommand(args: string[]): Promise<void> {
 }
 
 /**
- * The `revocable` command line: `serve`, `client add`, `keys rotate`, `--help`.
+ * The `revocable` command line: `serve`, `client add`, `keys rotate`, `keys rewrap`, `--help`.
  *
  * @example
  * ```ts
@@ -90,6 +111,7 @@ export async function main(argv: string[]): Promise<void> {
     if (command === 'serve') return await serveCommand(rest);
     if (command === 'client' && rest[0] === 'add') return await clientAdd(rest.slice(1));
     if (command === 'keys' && rest[0] === 'rotate') return await keysRotate(rest.slice(1));
+    if (command === 'keys' && rest[0] === 'rewrap') return await keysRewrap(rest.slice(1));
     process.stderr.write(`Unknown command "${command}".\n\n${helpText()}`);
     process.exitCode = 2;
   } catch (err) {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import type { Algorithm, StalePolicy } from '@revocable/core';
+import { type Algorithm, KeyEncryption, type StalePolicy } from '@revocable/core';
 
 /** Everything `revocable serve` can be told. Each setting has a flag and a `REVOCABLE_*` variable. */
 export interface ServiceConfig {
@@ -30,6 +30,10 @@ export interface ServiceConfig {
   readonly stalePolicy: StalePolicy;
   /** Origins allowed to use the refresh cookie (CSRF check); defaults to the issuer's origin. */
   readonly allowedOrigins: readonly string[];
+  /** Seconds between two reads of the signing keys: a rotation made elsewhere reaches this process within it. */
+  readonly keyReloadIntervalSec: number;
+  /** From `REVOCABLE_KEY_ENCRYPTION_KEY` (and `_PREVIOUS`), environment only: encrypts signing keys at rest. */
+  readonly keyEncryption: KeyEncryption | undefined;
   readonly registration: boolean;
   readonly logLevel: string;
   /** Which peers may name the client in `X-Forwarded-For`; `false` (the default) trusts none. */
@@ -161,6 +165,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     fallback: '30000',
   },
   {
+  {
+    flag: 'key-reload-interval',
+    env: 'REVOCABLE_KEY_RELOAD_INTERVAL',
+    kind: 'string',
+    help: 'seconds between reads of the signing keys (picks up rotations made elsewhere)',
+    fallback: '5',
+  },
     flag: 'stale-policy',
     env: 'REVOCABLE_STALE_POLICY',
     kind: 'string',
@@ -267,6 +278,7 @@ function isAddressOrRange(entry: string): boolean {
   const [address = '', prefix, extra] = entry.split('/');
   const family = isIP(address);
   if (family === 0 || extra !== undefined) return false;
+    '       revocable keys rewrap [--database D]',
   if (prefix === undefined) return true;
   const bits = Number(prefix);
   return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
@@ -276,6 +288,10 @@ function trustProxy(value: string | undefined): TrustProxy {
   const text = (value ?? '').trim();
   if (text === '' || text === '0' || text.toLowerCase() === 'false') return false;
   if (['true', 'yes', 'on'].includes(text.toLowerCase()))
+  lines.push(
+    '  (environment only)           REVOCABLE_KEY_ENCRYPTION_KEY 32 bytes, base64 or hex: encrypts signing keys at rest',
+    '                               REVOCABLE_KEY_ENCRYPTION_KEY_PREVIOUS former keys (comma-separated) while rotating it',
+  );
     fail(`trust-proxy no longer takes "${text}" (it trusted any X-Forwarded-For): ${TRUST_PROXY_FORMS}.`);
   if (/^\d+$/.test(text))
     fail(
@@ -405,3 +421,5 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     metricsToken,
   };
 }
+    keyReloadIntervalSec: seconds(get('key-reload-interval')!, 'key-reload-interval', 1, 3600),
+    keyEncryption: KeyEncryption.fromEnvironment(env),

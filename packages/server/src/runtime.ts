@@ -54,13 +54,19 @@ export interface Runtime {
  */
 export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
   const maxTokenLifetimeMs = config.accessTokenTtlSec * 1000;
-  const storage = await openStorage(config.database, { maxTokenLifetimeMs, clockSkewMs: 60_000 });
+  const storage = await openStorage(
+    config.database,
+    { maxTokenLifetimeMs, clockSkewMs: 60_000 },
+    { keyEncryption: config.keyEncryption },
+  );
   const metrics = new ServiceMetrics();
   try {
     const keys = await KeyRing.open({
       store: storage.keys,
       alg: config.alg,
       maxTokenLifetimeSec: config.accessTokenTtlSec,
+      // Another process (or `revocable keys rotate`) may rotate: re-read the keys, in the background.
+      reloadIntervalMs: config.keyReloadIntervalSec * 1000,
     });
     const issuer = new AccessTokenIssuer({
       keys,
@@ -144,6 +150,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       metrics,
       async close() {
         clearInterval(housekeeping);
+        await keys.close();
         await fanOut?.stop();
         follower.stop();
         replica.close();

@@ -1,5 +1,6 @@
 import {
   type ClientStore,
+  type KeyEncryption,
   type KeyStore,
   MemoryKeyStore,
   MemoryRevocationLog,
@@ -31,8 +32,16 @@ export interface Storage {
  * ```ts
  * const storage = await openStorage('./revocable.db', { maxTokenLifetimeMs: 600_000, clockSkewMs: 60_000 });
  * ```
+ *
+ * With `keyEncryption`, signing keys' private parts are stored sealed (AES-256-GCM) and keys stored
+ * otherwise are re-sealed on opening; `ERR_KEY_DECRYPT` when a stored key opens with none of its keys.
+ * A SQLite file is created 0600 (see `@revocable/sql`).
  */
-export async function openStorage(database: string, policy: RevocationPolicy): Promise<Storage> {
+export async function openStorage(
+  database: string,
+  policy: RevocationPolicy,
+  options: { readonly keyEncryption?: KeyEncryption | undefined } = {},
+): Promise<Storage> {
   if (database === 'memory') {
     const users = new MemoryUserStore();
     const log = new MemoryRevocationLog({ policy });
@@ -47,5 +56,5 @@ export async function openStorage(database: string, policy: RevocationPolicy): P
     };
   }
   const { openSqlStorage } = await import('@revocable/sql');
-  return openSqlStorage({ url: database, policy });
+  return openSqlStorage({ url: database, policy, keyEncryption: options.keyEncryption });
 }

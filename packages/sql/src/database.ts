@@ -4,6 +4,7 @@ import { RevocableError } from '@revocable/core';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { makePrivateDatabaseFile } from './private-file.js';
 
 /**
  * The SQL engines `@revocable/sql` runs on.
@@ -132,6 +133,7 @@ function openSqlite(path: string, busyTimeoutMs: number): SqlDatabase {
   const key = resolve(path);
   let shared = sharedFiles.get(key);
   if (shared === undefined) {
+    makePrivateDatabaseFile(key); // 0600: the file holds signing keys and password hashes
     shared = { kysely: connectSqlite(key, busyTimeoutMs), users: 0 };
     sharedFiles.set(key, shared);
   }

@@ -4,7 +4,7 @@ export {
   type SqlDatabase,
   type SqlDialectName,
 } from './database.js';
-export { SqlKeyStore } from './key-store.js';
+export { SqlKeyStore, type SqlKeyStoreOptions } from './key-store.js';
 export { splitSchemaParameter } from './postgres-url-schema.js';
 export { SqlRevocationLog, type SqlRevocationLogOptions } from './revocation-log.js';
 export { SqlSessionStore } from './session-store.js';

@@ -1,4 +1,11 @@
-import type { Algorithm, JWK, KeyRecord, KeyState } from '@revocable/core';
+import {
+  type Algorithm,
+  type KeyEncryption,
+  type KeyRecord,
+  type KeyState,
+  openPrivateJwk,
+  sealPrivateJwk,
+} from '@revocable/core';
 import type { Selectable } from 'kysely';
 import { type Int8, type NullableInt8, numberOf, numberOrNull } from './column-types.js';
 import type { StoreSchema } from './store-tables.js';
@@ -11,7 +18,10 @@ export type SigningKeysTable = {
   created_at: Int8;
   /** `null` when the record has no `verifyUntil`. */
   verify_until: NullableInt8;
-  /** The private JWK as JSON text: secret material, never logged. */
+  /**
+   * The private JWK as JSON text, or, with a key-encryption key, the JSON envelope sealing it
+   * (`{"v":1,"alg":"A256GCM","kek",…}`, no `kty`): secret material, never logged.
+   */
   private_jwk: string;
 };
 
@@ -55,13 +65,14 @@ export const KEY_STORE_SCHEMA: StoreSchema = {
 
 /**
  * Turns a stored row into the key record it holds; a `null` `verify_until` leaves `verifyUntil` out.
+ * Opens a sealed private key with `encryption`; throws `ERR_KEY_DECRYPT` when none of its keys can.
  *
  * @example
  * ```ts
- * const records = rows.map(keyFromRow);
+ * const records = rows.map((row) => keyFromRow(row, encryption));
  * ```
  */
-export function keyFromRow(row: Selectable<SigningKeysTable>): KeyRecord {
+export function keyFromRow(row: Selectable<SigningKeysTable>, encryption?: KeyEncryption): KeyRecord {
   const verifyUntil = numberOrNull(row.verify_until);
   return {
     kid: row.kid,
@@ -69,25 +80,25 @@ export function keyFromRow(row: Selectable<SigningKeysTable>): KeyRecord {
     state: row.state as KeyState,
     createdAt: numberOf(row.created_at),
     ...(verifyUntil !== null && { verifyUntil }),
-    privateJwk: JSON.parse(row.private_jwk) as JWK,
+    privateJwk: openPrivateJwk(row.kid, row.private_jwk, encryption).jwk,
   };
 }
 
 /**
- * The row that stores a key record.
+ * The row that stores a key record, its private key sealed when `encryption` has a current key.
  *
  * @example
  * ```ts
- * await db.insertInto('signing_keys').values(keyToRow(record)).execute();
+ * await db.insertInto('signing_keys').values(keyToRow(record, encryption)).execute();
  * ```
  */
-export function keyToRow(record: KeyRecord) {
+export function keyToRow(record: KeyRecord, encryption?: KeyEncryption) {
   return {
     kid: record.kid,
     alg: record.alg,
     state: record.state,
     created_at: record.createdAt,
     verify_until: record.verifyUntil ?? null,
-    private_jwk: JSON.stringify(record.privateJwk),
+    private_jwk: sealPrivateJwk(record.kid, record.privateJwk, encryption),
   };
 }

@@ -35,8 +35,15 @@ type HistoryRow = {
   applied_at: number;
 };
 
-/** FNV-1a, 32 bits, as a signed integer: a stable key for `pg_advisory_xact_lock`. */
-function lockKey(text: string): number {
+/**
+ * FNV-1a, 32 bits, as a signed integer: a stable key for `pg_advisory_xact_lock`.
+ *
+ * @example
+ * ```ts
+ * await sql`select pg_advisory_xact_lock(${advisoryLockKey('revocable:keys:')})`.execute(trx);
+ * ```
+ */
+export function advisoryLockKey(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
@@ -60,7 +67,7 @@ export async function migrate(options: MigrateOptions): Promise<number[]> {
   const pending = [...options.migrations].sort((a, b) => a.version - b.version);
   return inWriteTransaction(options.db, dialect, async (conn) => {
     if (dialect === 'postgres') {
-      await sql`select pg_advisory_xact_lock(${lockKey(`revocable:${schema ?? ''}`)})`.execute(conn);
+      await sql`select pg_advisory_xact_lock(${advisoryLockKey(`revocable:${schema ?? ''}`)})`.execute(conn);
       if (schema !== undefined) {
         const found =
           await sql`select 1 from information_schema.schemata where schema_name = ${schema}`.execute(conn);

@@ -1,5 +1,6 @@
 import {
   type ClientStore,
+  type KeyEncryption,
   type KeyStore,
   RevocableError,
   type RevocationLog,
@@ -37,6 +38,8 @@ export interface OpenSqlStorageOptions {
   readonly tablePrefix?: string;
   /** PostgreSQL only: the schema holding every table, created when missing. Same as `?schema=`. */
   readonly schema?: string;
+  /** Encrypts signing keys' private parts at rest; see `SqlKeyStoreOptions.keyEncryption`. */
+  readonly keyEncryption?: KeyEncryption | undefined;
 }
 
 /**
@@ -103,7 +106,7 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
   let users: SqlUserStore;
   try {
     log = track(await SqlRevocationLog.open({ ...where, ...(options.policy && { policy: options.policy }) }));
-    keys = track(await SqlKeyStore.open(where));
+    keys = track(await SqlKeyStore.open({ ...where, keyEncryption: options.keyEncryption }));
     sessions = track(await SqlSessionStore.open(where));
     users = track(await SqlUserStore.open(where));
   } catch (error) {

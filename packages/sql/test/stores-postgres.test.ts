@@ -55,6 +55,10 @@ describePostgres('SQL stores on PostgreSQL', () => {
         stores.push(await SqlKeyStore.open(where));
         return stores.at(-1)!;
       },
+      another: async () => {
+        stores.push(await SqlKeyStore.open(where)); // its own pool
+        return stores.at(-1)!;
+      },
       cleanup: async () => {
         for (const store of stores) await store.close();
       },
