@@ -3,10 +3,10 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRevocableError } from '@revocable/core';
-import { loadConfig, type RunningService, serve } from '@revocable/server';
+import { loadConfig, main, type RunningService, serve } from '@revocable/server';
 import { openSqlDatabase, splitSchemaParameter } from '@revocable/sql';
 import { sql } from 'kysely';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN_TOKEN, BACKENDS, backendAvailable, freePort, Http, startService } from './support/service.js';
 
 const KEK_A = randomBytes(32).toString('base64');
@@ -169,6 +169,24 @@ for (const backend of BACKENDS) {
       const encrypted = await start(database, { REVOCABLE_KEY_ENCRYPTION_KEY: KEK_A });
       expect((await encrypted.get('/api/me', access_token)).status).toBe(200);
       expect(kekIdsOf(await storedPrivateKeys(database))).not.toContain('plaintext');
+    });
+
+    it('are sealed by `revocable keys rewrap` under the key-encryption key of its environment', async () => {
+      const database = await backend.fresh();
+      await start(database, {});
+      await stopAll();
+      vi.stubEnv('REVOCABLE_KEY_ENCRYPTION_KEY', KEK_A);
+      const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        await main(['keys', 'rewrap', '--database', database]);
+      } finally {
+        out.mockRestore();
+        vi.unstubAllEnvs();
+      }
+      expect(process.exitCode ?? 0).toBe(0);
+      const ids = kekIdsOf(await storedPrivateKeys(database));
+      expect(ids).toHaveLength(2);
+      expect(ids).not.toContain('plaintext');
     });
 
     it('refuse a key-encryption key that is not 32 bytes, without echoing it', async () => {
