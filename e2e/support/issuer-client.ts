@@ -8,6 +8,7 @@ export const AUDIENCE = 'revocable-api';
 /** An access token with the claims the suites need. */
 export interface Token {
   readonly token: string;
+  readonly iss: string;
   readonly jti: string;
   readonly sid: string;
   readonly sub: string;
@@ -15,7 +16,7 @@ export interface Token {
   readonly expiresAt: number;
 }
 
-function claimsOf(token: string): { jti: string; sid: string; sub: string; exp: number } {
+function claimsOf(token: string): { iss: string; jti: string; sid: string; sub: string; exp: number } {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
 }
 
@@ -41,7 +42,8 @@ export class IssuerClient {
       throw new Error(`mint answered ${response.status}: ${await response.text()}`);
     const { access_token: token } = (await response.json()) as { access_token: string };
     const claims = claimsOf(token);
-    return { token, jti: claims.jti, sid: claims.sid, sub: claims.sub, expiresAt: claims.exp * 1000 };
+    const { iss, jti, sid } = claims;
+    return { token, iss, jti, sid, sub: claims.sub, expiresAt: claims.exp * 1000 };
   }
 
   /** Revokes by `rule`; resolves with the acknowledged event, rejects when not acknowledged. */
@@ -80,7 +82,7 @@ export class IssuerClient {
   }
 }
 
-/** A `token` rule for a minted token. */
+/** A `token` rule for a minted token (of its issuer: rules are scoped by `iss`). */
 export function tokenRule(token: Token): RevocationRule {
-  return { kind: 'token', tokenId: token.jti, expiresAt: token.expiresAt };
+  return { kind: 'token', iss: token.iss, tokenId: token.jti, expiresAt: token.expiresAt };
 }

@@ -31,6 +31,8 @@ export class RevocationStream {
   readonly #client: IssuerClient;
   readonly #options: RevocationStreamOptions;
   readonly #tokens: Token[];
+  /** The issuer of made-up ids: the real tokens' one (rules are scoped by `iss`). */
+  readonly #iss: string;
   #count = 0;
   #inFlight = 0;
   #stopped = false;
@@ -40,6 +42,7 @@ export class RevocationStream {
     this.#client = client;
     this.#options = options;
     this.#tokens = [...(options.tokens ?? [])];
+    this.#iss = this.#tokens[0]?.iss ?? 'https://synthetic.e2e.example';
   }
 
   /** Real tokens whose revocation was acknowledged. */
@@ -82,6 +85,7 @@ export class RevocationStream {
       ? tokenRule(token)
       : {
           kind: 'token',
+          iss: this.#iss,
           tokenId: `synthetic-${process.pid}-${Date.now()}-${n}`,
           expiresAt: Date.now() + 600_000,
         };

@@ -1,4 +1,4 @@
-import type { RevocationEvent, RevocationRequest, RevocationRule } from '@revocable/core';
+import type { RevocationEvent, RevocationRequest, RevocationRule, UnscopedRule } from '@revocable/core';
 
 /** The issuer every request of the conformance suite uses. */
 export const ISS = 'https://auth.example';
@@ -139,7 +139,7 @@ export const INVALID_REQUESTS: readonly InvalidCase[] = [
 ];
 
 /** A stable text for a rule, whatever the order of its fields. */
-export function ruleKey(rule: RevocationRule): string {
+export function ruleKey(rule: RevocationRule | UnscopedRule): string {
   const entries = Object.entries(rule).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify(entries);
 }
