@@ -33,15 +33,12 @@ function fromFastify(err: FastifyError): ServiceError | undefined {
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    // A client that hangs up mid-request is not the service's failure: no error line, no stack (a
-    // cheap way to flood the log otherwise), and nobody is left to answer.
-    if (request.raw.destroyed || (error as { code?: string }).code === 'ECONNRESET') {
-      request.log.debug('client closed the connection mid-request');
-      return reply;
-    }
     const known =
       error instanceof ServiceError || error instanceof RevocableError ? error : fromFastify(error);
-    if (!known)
+    // A client that hung up mid-request is not the service's failure: a debug line, no stack (an
+    // error line with a stack per dropped connection would be a cheap way to flood the log).
+    if (request.raw.socket?.destroyed === true) request.log.debug('client closed the connection mid-request');
+    else if (!known)
       request.log.error(
         { err: { type: error.name, message: error.message, stack: error.stack } },
         'request failed',

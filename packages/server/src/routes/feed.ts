@@ -58,6 +58,11 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
     },
     async (request, reply) => {
       await authorize(request);
+      // HEAD (Fastify routes it here) describes the stream without opening one that never ends.
+      if (request.method === 'HEAD') {
+        reply.header('Cache-Control', 'no-store').type('text/event-stream; charset=utf-8');
+        return reply.send();
+      }
       const resume =
         parseSeq(request.headers['last-event-id'] ?? request.query.after) ?? (await storage.log.lastSeq());
       reply.hijack();
@@ -67,6 +72,7 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
         'Cache-Control': 'no-store',
         Connection: 'keep-alive',
         'X-Accel-Buffering': 'no',
+        'X-Content-Type-Options': 'nosniff',
       });
       let sent = resume;
       let live = false;

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { ServiceError } from '../errors.js';
+import { hasBearerCredential } from '../http/bearer-credential.js';
 import type { Runtime } from '../runtime.js';
 
 /** `/healthz` (the process answers), `/readyz` (database reachable, replica fresh), `/metrics`. */
@@ -24,8 +26,13 @@ export function opsRoutes(app: FastifyInstance, runtime: Runtime): void {
   );
   app.get(
     '/metrics',
-    { schema: { tags: ['ops'], summary: 'Prometheus metrics' } },
-    async (_request, reply) => {
+    { schema: { tags: ['ops'], summary: 'Prometheus metrics (a Bearer credential with --metrics-token)' } },
+    async (request, reply) => {
+      const { metricsToken } = runtime.config;
+      if (metricsToken !== undefined && !hasBearerCredential(request, metricsToken)) {
+        reply.header('WWW-Authenticate', 'Bearer realm="revocable-metrics"');
+        throw new ServiceError('ERR_METRICS_AUTH_REQUIRED', 'The metrics credential is missing or wrong.');
+      }
       const stats = replica.stats();
       const logSeq = await storage.log.lastSeq().catch(() => stats.lastSeq);
       metrics.replicaLag.set(Math.max(0, logSeq - stats.lastSeq));
