@@ -1,4 +1,4 @@
-// The `http` suite (BENCHMARKS.md): a protected `GET` on a Fastify route with the Revocable hook, against
+// The `http` suite (docs/benchmarks.md): a protected `GET` on a Fastify route with Revocable's hook, against
 // the same route unprotected and against jose + one Redis GET per request (the common do-it-yourself
 // denylist). The apps run in a child process (bench/lib/http-targets.ts); autocannon loads them from
 // this process over loopback, so server and load generator each have a core of the two.

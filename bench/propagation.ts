@@ -1,4 +1,4 @@
-// The `propagation` suite (BENCHMARKS.md): time from the acknowledgement of a revoke call at the issuer
+// The `propagation` suite (docs/benchmarks.md): time from the acknowledgement of a revoke call at the issuer
 // to the revoked token being rejected by every one of N=8 verifier processes, over Redis Streams
 // (RedisFeedSource) and over the service's SSE feed (HttpFeedSource).
 // Run: npm run bench -- propagation [--json] [--quick|--full]

@@ -1,4 +1,4 @@
-// The `revocation` suite (BENCHMARKS.md): the replica's revoked-jti set, TokenIdTable, against a JS
+// The `revocation` suite (docs/benchmarks.md): the replica's revoked-jti set, TokenIdTable, against a JS
 // Map<string, number> holding the same entries: lookup time (half hits, half misses), bytes per entry,
 // purge cost in budgeted steps, and load time as a snapshot load would do it.
 // Run: npm run bench -- revocation [--json] [--quick|--full]

@@ -1,4 +1,4 @@
-// Benchmark entry point: `npm run bench -- <suite> [--json] [--quick|--full]`. See BENCHMARKS.md.
+// Benchmark entry point: `npm run bench -- <suite> [--json] [--quick|--full]`. See docs/benchmarks.md.
 import { machine, type Suite, type SuiteReport } from './lib/suite.js';
 
 const SUITES = ['verify', 'revocation', 'sessions', 'http', 'propagation'] as const;

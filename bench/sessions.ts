@@ -1,4 +1,4 @@
-// The `sessions` suite (BENCHMARKS.md): login, refresh rotation and logout per second through the
+// The `sessions` suite (docs/benchmarks.md): login, refresh rotation and logout per second through the
 // service's HTTP API (`revocable serve`), on SQLite (a temp file) and on PostgreSQL (a fresh schema),
 // with the in-memory storage as a reference. Each service runs in its own child process
 // (bench/lib/sessions-service.ts); a few concurrent clients drive it from this process over loopback.
@@ -39,7 +39,7 @@ const SETTINGS: Record<
 const CLIENTS = 4;
 const PASSWORD = 'correct horse battery staple';
 const PG_URL = process.env.REVOCABLE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-/** BENCHMARKS.md: no request slower than p99 × 10. */
+/** docs/benchmarks.md: no request slower than p99 × 10. */
 const TAIL_FACTOR = 10;
 
 interface Reply {

@@ -1,4 +1,4 @@
-// The `verify` suite (BENCHMARKS.md): full verify of a typical access token per algorithm, ours against
+// The `verify` suite (docs/benchmarks.md): full verify of a typical access token per algorithm, ours against
 // the raw node:crypto floor, fast-jwt, jose and jsonwebtoken, uncached and cached.
 // Run: npm run bench -- verify [--json] [--quick|--full]
 import {

@@ -25,7 +25,7 @@ export type RevocableErrorCode =
   | 'ERR_LOG_UNAVAILABLE'
   | 'ERR_CONFIG_INVALID';
 
-/** The kinds of revocation rule; see ARCHITECTURE.md "Revocation rules". */
+/** The kinds of revocation rule; see docs/revocation-model.md, "Revocation rules". */
 export type RuleKind = 'token' | 'session' | 'subject' | 'key' | 'issuer' | 'allowlist';
 
 /** Extra, non-secret facts attached to an error. Never holds token text. */

@@ -88,7 +88,7 @@ export interface AllowRule {
   readonly expiresAt: number;
 }
 
-/** A revocation rule; see ARCHITECTURE.md "Revocation rules". */
+/** A revocation rule; see docs/revocation-model.md, "Revocation rules". */
 export type RevocationRule = TokenRule | SessionRule | SubjectRule | KeyRule | IssuerRule | AllowRule;
 
 /**
