@@ -1,7 +1,9 @@
 import { MemoryKeyStore, MemorySessionStore, MemoryUserStore } from '@revocable/core';
-import { describeKeyStoreContract } from './conformance/key-store.js';
-import { describeSessionStoreContract } from './conformance/session-store.js';
-import { describeUserStoreContract } from './conformance/user-store.js';
+import {
+  describeKeyStoreContract,
+  describeSessionStoreContract,
+  describeUserStoreContract,
+} from '@revocable/core/testing';
 
 describeSessionStoreContract('memory', async () => ({ store: new MemorySessionStore() }));
 describeUserStoreContract('memory', async () => {

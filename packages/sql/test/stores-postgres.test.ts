@@ -1,9 +1,11 @@
+import {
+  describeKeyStoreContract,
+  describeSessionStoreContract,
+  describeUserStoreContract,
+} from '@revocable/core/testing';
 import { openSqlStorage, SqlKeyStore, SqlSessionStore, type SqlStorage, SqlUserStore } from '@revocable/sql';
 import pg from 'pg';
 import { afterAll, afterEach, expect, it, vi } from 'vitest';
-import { describeKeyStoreContract } from '../../core/test/conformance/key-store.js';
-import { describeSessionStoreContract } from '../../core/test/conformance/session-store.js';
-import { describeUserStoreContract } from '../../core/test/conformance/user-store.js';
 import { dropSchema, freshSchemaName, POSTGRES_URL, postgresDescribe } from './support/postgres.js';
 import { expectSamples, SAMPLES, writeSamples } from './support/storage-samples.js';
 

@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RevocableError } from '@revocable/core';
 import {
+  describeKeyStoreContract,
+  describeSessionStoreContract,
+  describeUserStoreContract,
+} from '@revocable/core/testing';
+import {
   openSqlDatabase,
   openSqlStorage,
   SqlKeyStore,
@@ -11,9 +16,6 @@ import {
   SqlUserStore,
 } from '@revocable/sql';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeKeyStoreContract } from '../../core/test/conformance/key-store.js';
-import { describeSessionStoreContract } from '../../core/test/conformance/session-store.js';
-import { describeUserStoreContract } from '../../core/test/conformance/user-store.js';
 import { rotateFromChildren } from './support/rotating-children.js';
 import { expectSamples, SAMPLES, writeSamples } from './support/storage-samples.js';
 

@@ -9,3 +9,6 @@
  * ```
  */
 export { describeFeedSourceContract, type FeedSourceUnderTest } from './feed-source.js';
+export { describeKeyStoreContract, type KeyStoreUnderTest } from './key-store.js';
+export { describeSessionStoreContract, type SessionStoreUnderTest } from './session-store.js';
+export { describeUserStoreContract, type UserStoreUnderTest } from './user-store.js';

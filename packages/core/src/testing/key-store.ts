@@ -1,5 +1,5 @@
-import type { KeyRecord, KeyStore } from '@revocable/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { KeyRecord, KeyStore } from '../index.js';
 
 /** A fresh, empty store on its own storage, and how to reopen and release it. */
 export interface KeyStoreUnderTest {
@@ -23,7 +23,17 @@ function record(kid: string, over: Partial<KeyRecord> = {}): KeyRecord {
   };
 }
 
-/** Registers the `KeyStore` contract (see `packages/core/src/keys/key-store.ts`) against one backend. */
+/**
+ * Registers the `KeyStore` contract (see `KeyStore` in `@revocable/core`) as a vitest suite against
+ * one backend: lists, puts, deletes, and the compare-and-set `commit` that makes key creation
+ * race-free.
+ *
+ * @example
+ * ```ts
+ * import { describeKeyStoreContract } from '@revocable/core/testing';
+ * describeKeyStoreContract('memory', async () => ({ store: new MemoryKeyStore() }));
+ * ```
+ */
 export function describeKeyStoreContract(name: string, open: () => Promise<KeyStoreUnderTest>): void {
   describe(`KeyStore contract: ${name}`, () => {
     let current: KeyStoreUnderTest | undefined;

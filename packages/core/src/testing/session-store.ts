@@ -1,5 +1,5 @@
-import type { RefreshTokenRecord, SessionRecord, SessionStore } from '@revocable/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RefreshTokenRecord, SessionRecord, SessionStore } from '../index.js';
 
 /** A fresh, empty store on its own storage, and how to release it. */
 export interface SessionStoreUnderTest {
@@ -54,8 +54,15 @@ const next = (hash: string, at = T0 + 1000) => ({
 const touch = (now = T0 + 1000) => ({ now, idleExpiresAt: now + HOUR, device: 'curl/8', ip: '198.51.100.1' });
 
 /**
- * Registers the `SessionStore` contract (see `packages/core/src/sessions/session-store.ts`) as a vitest
- * suite against one backend.
+ * Registers the `SessionStore` contract (see `SessionStore` in `@revocable/core`) as a vitest suite
+ * against one backend: rotation where exactly one caller wins, one sibling per spent token, the
+ * superseded branch that never earns one, ending, listing and purging.
+ *
+ * @example
+ * ```ts
+ * import { describeSessionStoreContract } from '@revocable/core/testing';
+ * describeSessionStoreContract('memory', async () => ({ store: new MemorySessionStore() }));
+ * ```
  */
 export function describeSessionStoreContract(name: string, open: () => Promise<SessionStoreUnderTest>): void {
   describe(`SessionStore contract: ${name}`, () => {

@@ -1,5 +1,5 @@
-import type { ClientStore, UserRecord, UserStore } from '@revocable/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ClientStore, UserRecord, UserStore } from '../index.js';
 
 /** A fresh, empty store on its own storage, and how to release it. */
 export interface UserStoreUnderTest {
@@ -23,7 +23,16 @@ function user(name: string, over: Partial<UserRecord> = {}): UserRecord {
   };
 }
 
-/** Registers the `UserStore` and `ClientStore` contracts as a vitest suite against one backend. */
+/**
+ * Registers the `UserStore` and `ClientStore` contracts as a vitest suite against one backend.
+ *
+ * @example
+ * ```ts
+ * import { describeUserStoreContract } from '@revocable/core/testing';
+ * const store = new MemoryUserStore();
+ * describeUserStoreContract('memory', async () => ({ users: store, clients: store }));
+ * ```
+ */
 export function describeUserStoreContract(name: string, open: () => Promise<UserStoreUnderTest>): void {
   describe(`UserStore and ClientStore contract: ${name}`, () => {
     let current: UserStoreUnderTest | undefined;
