@@ -1,6 +1,7 @@
 import { type ClientEnvironment, type ResolvedEnvironment, resolveEnvironment } from './environment.js';
 import { isClientError, RevocableClientError } from './errors.js';
 import { grantOf, problemOf, withBearer } from './http.js';
+import type { ServerErrorCode } from './server-codes.js';
 import { SingleFlightRefresh } from './single-flight-refresh.js';
 import type { Grant, SignOutReason, TabMessage } from './tab-channel.js';
 
@@ -355,7 +356,11 @@ export class RevocableClient {
   }
 }
 
-function signedOut(reason: SignOutReason, status?: number, serverCode?: string): RevocableClientError {
+function signedOut(
+  reason: SignOutReason,
+  status?: number,
+  serverCode?: ServerErrorCode,
+): RevocableClientError {
   return new RevocableClientError('ERR_SIGNED_OUT', `Not signed in (${reason}).`, {
     ...(status !== undefined && { status }),
     ...(serverCode !== undefined && { serverCode }),

@@ -1,3 +1,5 @@
+import type { ServerErrorCode } from './server-codes.js';
+
 /**
  * Stable codes of the errors the client throws. Closed union: `switch (err.code)` narrows.
  *
@@ -43,12 +45,12 @@ export class RevocableClientError extends Error {
   /** The HTTP status, when the service answered. */
   readonly status: number | undefined;
   /** The service's own code (`error` of its JSON body), e.g. `ERR_REFRESH_TOKEN_INVALID`. */
-  readonly serverCode: string | undefined;
+  readonly serverCode: ServerErrorCode | undefined;
 
   constructor(
     code: ClientErrorCode,
     message: string,
-    details: { status?: number; serverCode?: string; cause?: unknown } = {},
+    details: { status?: number; serverCode?: ServerErrorCode; cause?: unknown } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;

@@ -1,20 +1,29 @@
 import { RevocableClientError } from './errors.js';
+import { type ServerErrorCode, serverErrorCode } from './server-codes.js';
 import type { Grant } from './tab-channel.js';
 
 /**
  * The `error` code and `message` of a Revocable JSON error body; without one, the code that an RFC 6750
- * challenge carries in `error_description` (Revocable's middleware puts it first there).
+ * challenge carries in `error_description` (Revocable's middleware puts it first there). Only codes the
+ * service documents are returned as a code; any other answer keeps just its message.
  */
-export async function problemOf(response: Response): Promise<{ code?: string; message?: string }> {
+export async function problemOf(response: Response): Promise<{ code?: ServerErrorCode; message?: string }> {
   try {
     const body = (await response.clone().json()) as { error?: unknown; message?: unknown };
     if (typeof body.error === 'string' && body.error.startsWith('ERR_')) {
-      return { code: body.error, ...(typeof body.message === 'string' && { message: body.message }) };
+      const code = serverErrorCode(body);
+      return {
+        ...(code !== undefined && { code }),
+        ...(typeof body.message === 'string' && { message: body.message }),
+      };
     }
   } catch {
     /* not JSON */
   }
-  const code = /error_description="(ERR_[A-Z_]+)/.exec(response.headers.get('www-authenticate') ?? '')?.[1];
+  const described = /error_description="(ERR_[A-Z_]+)/.exec(
+    response.headers.get('www-authenticate') ?? '',
+  )?.[1];
+  const code = serverErrorCode({ error: described });
   return code === undefined ? {} : { code };
 }
 

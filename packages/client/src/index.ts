@@ -16,4 +16,5 @@ export { RevocableClient, type RevocableClientOptions, type SessionState } from 
 export type { ClientEnvironment } from './environment.js';
 export { type ClientErrorCode, isClientError, RevocableClientError } from './errors.js';
 export type { LockManagerLike } from './refresh-lock.js';
+export { SERVER_ERROR_CODES, type ServerErrorCode, serverErrorCode } from './server-codes.js';
 export type { Grant, SignOutReason, TabChannel, TabMessage } from './tab-channel.js';

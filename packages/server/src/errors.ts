@@ -54,6 +54,18 @@ const STATUS: Readonly<Record<ServiceErrorCode, number>> = {
 };
 
 /**
+ * Every code the service's own errors use (token errors add the core's `RevocableErrorCode`s).
+ *
+ * @example
+ * ```ts
+ * const known = new Set<string>(SERVICE_ERROR_CODES);
+ * ```
+ */
+export const SERVICE_ERROR_CODES: readonly ServiceErrorCode[] = Object.freeze(
+  Object.keys(STATUS) as ServiceErrorCode[],
+);
+
+/**
  * An error the service answers with `{ "error": code, "message": … }` and the code's HTTP status.
  * Messages never hold tokens, passwords or secrets.
  *
@@ -81,11 +93,18 @@ export class ServiceError extends Error {
   }
 }
 
+const STORAGE_UNAVAILABLE = {
+  error: 'ERR_LOG_UNAVAILABLE',
+  message: 'The database is unavailable or did not answer in time; try again shortly.',
+} as const;
+
 /** The JSON body and status of any error, without leaking internals. */
 export function errorResponse(err: unknown): { status: number; body: { error: string; message: string } } {
   if (err instanceof ServiceError)
     return { status: err.status, body: { error: err.code, message: err.message } };
   if (err instanceof RevocableError) {
+    // Storage down, hung or past a timeout: one stable answer, without the database's location.
+    if (err.code === 'ERR_LOG_UNAVAILABLE') return { status: 503, body: STORAGE_UNAVAILABLE };
     const status = err.code === 'ERR_CONFIG_INVALID' ? 500 : HTTP_STATUS[err.code];
     return { status, body: { error: err.code, message: err.message } };
   }

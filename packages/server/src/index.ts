@@ -11,7 +11,7 @@ export { LoginThrottle, type ThrottlePolicy } from './auth/throttle.js';
 export { UserService } from './auth/user-service.js';
 export { main } from './cli.js';
 export { helpText, loadConfig, OPTIONS, type ServiceConfig } from './config.js';
-export { errorResponse, ServiceError, type ServiceErrorCode } from './errors.js';
+export { errorResponse, SERVICE_ERROR_CODES, ServiceError, type ServiceErrorCode } from './errors.js';
 export { type AppOptions, buildApp } from './http/app.js';
 export { BODY_LIMIT } from './http/body-limit.js';
 export { ServiceMetrics } from './metrics.js';
