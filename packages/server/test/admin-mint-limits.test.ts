@@ -1,6 +1,6 @@
 import type { RunningService } from '@revocable/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, Http, startService } from './support/service.js';
+import { ADMIN_TOKEN, CLIENT, Http, startService } from './support/service.js';
 
 describe('POST /admin/sessions mints only what the service itself accepts', () => {
   let service: RunningService;
@@ -27,6 +27,13 @@ describe('POST /admin/sessions mints only what the service itself accepts', () =
     expect(minted.body.error).toBe('ERR_BAD_REQUEST');
     expect(JSON.stringify(minted.body)).not.toContain('yyyy');
     expect(await sessionsOf('too-large')).toEqual([]);
+  });
+
+  it("refuses a confidential client's id: a minted session is refreshed without client authentication", async () => {
+    const minted = await mint({ sub: 'borrowed-client', client_id: CLIENT.id });
+    expect(minted.status).toBe(400);
+    expect(minted.body.error).toBe('ERR_BAD_REQUEST');
+    expect(await sessionsOf('borrowed-client')).toEqual([]);
   });
 
   it('refuses a sub with control characters (NUL, C1)', async () => {

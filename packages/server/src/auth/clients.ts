@@ -95,6 +95,20 @@ export class ClientRegistry {
   }
 
   /**
+   * Throws `ERR_BAD_REQUEST` when `id` names a confidential client (configured or stored): sessions
+   * minted through the admin API are refreshed without client authentication, so they must not carry
+   * a confidential client's id.
+   */
+  async assertNotConfidential(id: string): Promise<void> {
+    if (this.#configured.has(id) || (await this.store?.getClient(id)) !== undefined) {
+      throw new ServiceError(
+        'ERR_BAD_REQUEST',
+        'client_id names a confidential client; a minted session is refreshed without client authentication, so use another id.',
+      );
+    }
+  }
+
+  /**
    * Passes for a public client id; throws `ERR_CLIENT_INVALID` (400) for anything else: an unknown id,
    * a reserved word, or a confidential client (which must authenticate instead), even one stored
    * under a listed id.

@@ -207,6 +207,7 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
     },
     async (request, reply) => {
       const { sub, client_id: clientId = 'trusted-backend', scope, claims, device } = request.body;
+      await runtime.clients.assertNotConfidential(clientId);
       let tokens: TokenSet;
       try {
         tokens = await sessions.open({
