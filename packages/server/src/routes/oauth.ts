@@ -37,6 +37,23 @@ function oauthError(reply: FastifyReply, status: number, error: string, code: st
 }
 
 /**
+ * RFC 6749 §5.2 `invalid_client`: 401 when authentication was tried and failed, 400 when a client was
+ * named that may not be used without it. Anything but the service's own client errors (a storage
+ * failure while looking a client up) is not the client's fault and propagates (503).
+ */
+function invalidClient(reply: FastifyReply, err: unknown) {
+  if (!(err instanceof ServiceError)) throw err;
+  const unusable = err.code === 'ERR_CLIENT_INVALID';
+  return oauthError(
+    reply,
+    unusable ? 400 : 401,
+    'invalid_client',
+    err.code,
+    unusable ? err.message : 'Client authentication failed.',
+  );
+}
+
+/**
  * `/oauth/token` (refresh_token grant), `/oauth/revoke` (RFC 7009) and `/oauth/introspect` (RFC 7662).
  * Revocation and introspection need a confidential client (HTTP Basic or form credentials).
  */
@@ -83,15 +100,7 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
           await clients.assertPublic(clientId);
         }
       } catch (err) {
-        if (!(err instanceof ServiceError)) throw err;
-        // RFC 6749 §5.2: 401 when authentication was tried and failed, 400 when none was included.
-        return oauthError(
-          reply,
-          err.code === 'ERR_CLIENT_INVALID' ? 400 : 401,
-          'invalid_client',
-          err.code,
-          err.code === 'ERR_CLIENT_INVALID' ? err.message : 'Client authentication failed.',
-        );
+        return invalidClient(reply, err);
       }
       try {
         const tokens = await sessions.refresh(body.refresh_token, clientContext(request), clientId);
@@ -117,14 +126,8 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
       let clientId: string;
       try {
         clientId = await clients.authenticate(request.headers.authorization, request.body);
-      } catch {
-        return oauthError(
-          reply,
-          401,
-          'invalid_client',
-          'ERR_CLIENT_AUTH_FAILED',
-          'Client authentication failed.',
-        );
+      } catch (err) {
+        return invalidClient(reply, err);
       }
       const token = request.body?.token;
       if (typeof token !== 'string' || token.length === 0) {
@@ -167,14 +170,8 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
     async (request, reply) => {
       try {
         await clients.authenticate(request.headers.authorization, request.body);
-      } catch {
-        return oauthError(
-          reply,
-          401,
-          'invalid_client',
-          'ERR_CLIENT_AUTH_FAILED',
-          'Client authentication failed.',
-        );
+      } catch (err) {
+        return invalidClient(reply, err);
       }
       reply.header('Cache-Control', 'no-store');
       const token = request.body?.token;
