@@ -103,10 +103,10 @@ export {
   type ValidatedRequest,
   validateRequests,
 } from './revocation/validate.js';
+export { isSessionLive } from './sessions/liveness.js';
 export { MemorySessionStore } from './sessions/memory-session-store.js';
 export { MemoryUserStore } from './sessions/memory-user-store.js';
 export type { ClientRecord, RefreshTokenRecord, SessionRecord, UserRecord } from './sessions/records.js';
-export { isSessionLive } from './sessions/liveness.js';
 export type {
   NewRefreshToken,
   RefreshOutcome,
