@@ -8,6 +8,18 @@ export interface ServiceConfig {
   readonly host: string;
   /** SQLite file path, `:memory:`, or a `postgres://` URL. */
   readonly database: string;
+  /** PostgreSQL: the longest wait for a connection (new, or free in a full pool), ms. */
+  readonly dbConnectTimeoutMs: number;
+  /** The longest one statement may take, ms (PostgreSQL `statement_timeout`; SQLite: waiting for a lock). */
+  readonly dbStatementTimeoutMs: number;
+  /** How long `/readyz` waits for the database before answering 503 `database: "timeout"`, ms. */
+  readonly readyTimeoutMs: number;
+  /** The longest a client may take to send a whole request (headers and body), ms. */
+  readonly requestTimeoutMs: number;
+  /** A connection with no byte either way for this long is closed, ms (idle keep-alive ones sooner). */
+  readonly connectionTimeoutMs: number;
+  /** The most open connections; more are closed as they arrive. */
+  readonly maxConnections: number;
   /** `redis://` URL for the Redis Streams feed; `undefined` for none. */
   readonly redis: string | undefined;
   /** Key prefix of the Redis stream (inside its hash tag); replicas must use the same one. */
@@ -70,6 +82,48 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     help: 'SQLite file, :memory:, or postgres://user@host:5432/db',
     fallback: './revocable.db',
+  },
+  {
+    flag: 'db-connect-timeout',
+    env: 'REVOCABLE_DB_CONNECT_TIMEOUT',
+    kind: 'string',
+    help: 'PostgreSQL: longest wait for a connection, ms',
+    fallback: '5000',
+  },
+  {
+    flag: 'db-statement-timeout',
+    env: 'REVOCABLE_DB_STATEMENT_TIMEOUT',
+    kind: 'string',
+    help: 'longest database statement (PostgreSQL statement_timeout, SQLite lock wait), ms',
+    fallback: '5000',
+  },
+  {
+    flag: 'ready-timeout',
+    env: 'REVOCABLE_READY_TIMEOUT',
+    kind: 'string',
+    help: '/readyz answers 503 when the database takes longer, ms',
+    fallback: '2000',
+  },
+  {
+    flag: 'request-timeout',
+    env: 'REVOCABLE_REQUEST_TIMEOUT',
+    kind: 'string',
+    help: 'longest time to receive a whole request (slow clients are dropped), ms',
+    fallback: '10000',
+  },
+  {
+    flag: 'connection-timeout',
+    env: 'REVOCABLE_CONNECTION_TIMEOUT',
+    kind: 'string',
+    help: 'a connection silent both ways this long is closed, ms',
+    fallback: '60000',
+  },
+  {
+    flag: 'max-connections',
+    env: 'REVOCABLE_MAX_CONNECTIONS',
+    kind: 'string',
+    help: 'most open connections; more are closed on arrival',
+    fallback: '4096',
   },
   {
     flag: 'redis',
@@ -395,6 +449,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     port,
     host: get('host')!,
     database: get('database')!,
+    dbConnectTimeoutMs: wholeNumber(get('db-connect-timeout')!, 'db-connect-timeout', 100, 600_000),
+    dbStatementTimeoutMs: wholeNumber(get('db-statement-timeout')!, 'db-statement-timeout', 100, 3_600_000),
+    readyTimeoutMs: wholeNumber(get('ready-timeout')!, 'ready-timeout', 50, 60_000),
+    requestTimeoutMs: wholeNumber(get('request-timeout')!, 'request-timeout', 100, 600_000),
+    // Above the SSE feed's 2 s heartbeat, so an open stream is never taken for an idle connection.
+    connectionTimeoutMs: wholeNumber(get('connection-timeout')!, 'connection-timeout', 5000, 3_600_000),
+    maxConnections: wholeNumber(get('max-connections')!, 'max-connections', 1, 1_000_000),
     redis: get('redis'),
     redisKeyPrefix: redisKeyPrefix(get('redis-key-prefix')!),
     redisMaxLength: wholeNumber(get('redis-max-length')!, 'redis-max-length', 1000, 100_000_000),

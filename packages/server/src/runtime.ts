@@ -57,7 +57,11 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
   const storage = await openStorage(
     config.database,
     { maxTokenLifetimeMs, clockSkewMs: 60_000 },
-    { keyEncryption: config.keyEncryption },
+    {
+      keyEncryption: config.keyEncryption,
+      statementTimeoutMs: config.dbStatementTimeoutMs,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+    },
   );
   const metrics = new ServiceMetrics();
   try {

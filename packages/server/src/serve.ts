@@ -26,6 +26,9 @@ export interface RunningService {
 export async function serve(config: ServiceConfig, options: AppOptions = {}): Promise<RunningService> {
   const runtime = await openRuntime(config);
   const app = await buildApp(runtime, options);
+  // Connections past the cap are closed as they arrive: a flood of idle sockets cannot exhaust memory
+  // or file descriptors.
+  app.server.maxConnections = config.maxConnections;
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {

@@ -40,7 +40,12 @@ export interface Storage {
 export async function openStorage(
   database: string,
   policy: RevocationPolicy,
-  options: { readonly keyEncryption?: KeyEncryption | undefined } = {},
+  options: {
+    readonly keyEncryption?: KeyEncryption | undefined;
+    /** Database timeouts, ms (see `OpenSqlStorageOptions`). */
+    readonly statementTimeoutMs?: number;
+    readonly connectTimeoutMs?: number;
+  } = {},
 ): Promise<Storage> {
   if (database === 'memory') {
     const users = new MemoryUserStore();
@@ -56,5 +61,12 @@ export async function openStorage(
     };
   }
   const { openSqlStorage } = await import('@revocable/sql');
-  return openSqlStorage({ url: database, policy, keyEncryption: options.keyEncryption });
+  const { statementTimeoutMs, connectTimeoutMs } = options;
+  return openSqlStorage({
+    url: database,
+    policy,
+    keyEncryption: options.keyEncryption,
+    ...(statementTimeoutMs !== undefined && { statementTimeoutMs }),
+    ...(connectTimeoutMs !== undefined && { connectTimeoutMs }),
+  });
 }

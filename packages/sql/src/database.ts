@@ -2,9 +2,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RevocableError } from '@revocable/core';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import { boundedPostgresPool } from './postgres-pool.js';
 import { makePrivateDatabaseFile } from './private-file.js';
+import { BusyRetryingSqliteDialect } from './sqlite-busy-retry.js';
 
 /**
  * The SQL engines `@revocable/sql` runs on.
@@ -51,8 +52,31 @@ export interface OpenSqlDatabaseOptions {
    * `sqlite://<path>`, `file:` URL, or `:memory:` / `sqlite::memory:`.
    */
   readonly url: string;
-  /** SQLite: how long to wait for another process's write lock, in ms (the file's first opener sets it). Default 5000. */
+  /**
+   * SQLite: the longest one wait for another connection's lock may block the thread, ms (the busy
+   * timeout: better-sqlite3 waits synchronously, stalling the event loop, so keep it short; a statement
+   * that still finds the lock taken retries asynchronously until `statementTimeoutMs`). The file's
+   * first opener in a process sets it. Default 100.
+   */
   readonly busyTimeoutMs?: number;
+  /**
+   * The longest one statement may take, ms; 0 for no limit. PostgreSQL: the server's
+   * `statement_timeout`, and 1 s later the client gives up on its own (a frozen server or network
+   * cannot even report the timeout) and drops that connection. SQLite: how long a statement keeps
+   * retrying for a lock another connection holds. Failures reject (stores: `ERR_LOG_UNAVAILABLE`).
+   * Default 5,000.
+   */
+  readonly statementTimeoutMs?: number;
+  /**
+   * PostgreSQL: the longest wait for a connection (a new one, or a free one of a full pool), ms; 0 for
+   * no limit. Default 5,000.
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * PostgreSQL: `idle_in_transaction_session_timeout`, ms: the server ends a transaction its client
+   * left open (a hung process holding row locks); 0 for none. Default 10,000.
+   */
+  readonly idleInTransactionTimeoutMs?: number;
   /** PostgreSQL: the most pooled connections. Default 10. */
   readonly maxConnections?: number;
 }
@@ -104,10 +128,15 @@ interface SharedFile {
  */
 const sharedFiles = new Map<string, SharedFile>();
 
-function connectSqlite(path: string, busyTimeoutMs: number): Kysely<object> {
+interface SqliteTimeouts {
+  readonly busyTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+}
+
+function connectSqlite(path: string, timeouts: SqliteTimeouts): Kysely<object> {
   let sqlite: BetterSqlite3.Database;
   try {
-    sqlite = new BetterSqlite3(path, { timeout: busyTimeoutMs });
+    sqlite = new BetterSqlite3(path, { timeout: timeouts.busyTimeoutMs });
     // WAL lets readers run beside the one writer. synchronous=FULL fsyncs the WAL on every commit, so
     // an acknowledged append survives a crash or a power cut (NORMAL could lose the last commits).
     if (path !== ':memory:') sqlite.pragma('journal_mode = WAL');
@@ -122,19 +151,19 @@ function connectSqlite(path: string, busyTimeoutMs: number): Kysely<object> {
       },
     );
   }
-  return new Kysely<object>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<object>({ dialect: new BusyRetryingSqliteDialect(sqlite, timeouts.statementTimeoutMs) });
 }
 
-function openSqlite(path: string, busyTimeoutMs: number): SqlDatabase {
+function openSqlite(path: string, timeouts: SqliteTimeouts): SqlDatabase {
   if (path === ':memory:') {
-    const kysely = connectSqlite(path, busyTimeoutMs);
+    const kysely = connectSqlite(path, timeouts);
     return { dialect: 'sqlite', kysely, location: path, close: () => kysely.destroy() };
   }
   const key = resolve(path);
   let shared = sharedFiles.get(key);
   if (shared === undefined) {
     makePrivateDatabaseFile(key); // 0600: the file holds signing keys and password hashes
-    shared = { kysely: connectSqlite(key, busyTimeoutMs), users: 0 };
+    shared = { kysely: connectSqlite(key, timeouts), users: 0 };
     sharedFiles.set(key, shared);
   }
   shared.users++;
@@ -150,26 +179,24 @@ function openSqlite(path: string, busyTimeoutMs: number): SqlDatabase {
   return { dialect: 'sqlite', kysely: file.kysely, location: key, close };
 }
 
-function openPostgres(url: string, maxConnections: number): SqlDatabase {
-  // synchronous_commit=on for every connection, whatever the server default: a COMMIT is acknowledged
-  // only once its WAL record is flushed, so an acknowledged append survives a crash.
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: maxConnections,
-    options: '-c synchronous_commit=on',
+function openPostgres(url: string, options: OpenSqlDatabaseOptions): SqlDatabase {
+  const pool = boundedPostgresPool(url, options.maxConnections ?? 10, {
+    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+    statementTimeoutMs: options.statementTimeoutMs ?? 5_000,
+    idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? 10_000,
   });
-  // An idle client that loses its connection emits here; the pool drops it and the next query reconnects.
-  pool.on('error', () => undefined);
   const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
   return { dialect: 'postgres', kysely, location: withoutPassword(url), close: () => kysely.destroy() };
 }
 
 /**
- * Opens a SQLite file (better-sqlite3; WAL, `synchronous=FULL`, a busy timeout) or a PostgreSQL pool
- * (pg; `synchronous_commit=on`) behind one Kysely instance. Within one process a SQLite file has one
- * connection, shared by every handle opened on it and closed with the last one; other processes may
- * open the same file (the busy timeout queues their writers). Throws `ERR_CONFIG_INVALID` for a url it
- * cannot use and `ERR_LOG_UNAVAILABLE` when a SQLite file cannot be opened. PostgreSQL connects lazily.
+ * Opens a SQLite file (better-sqlite3; WAL, `synchronous=FULL`, a short busy timeout with asynchronous
+ * retries) or a PostgreSQL pool (pg; `synchronous_commit=on`, connect and statement timeouts) behind
+ * one Kysely instance. No wait on the database is unbounded unless its timeout is set to 0. Within one
+ * process a SQLite file has one connection, shared by every handle opened on it and closed with the
+ * last one; other processes may open the same file (their writers wait for each other, off the event
+ * loop). Throws `ERR_CONFIG_INVALID` for a url it cannot use and `ERR_LOG_UNAVAILABLE` when a SQLite
+ * file cannot be opened. PostgreSQL connects lazily.
  *
  * @example
  * ```ts
@@ -182,6 +209,9 @@ function openPostgres(url: string, maxConnections: number): SqlDatabase {
  */
 export async function openSqlDatabase(options: OpenSqlDatabaseOptions): Promise<SqlDatabase> {
   const target = parseTarget(options.url);
-  if (target.dialect === 'postgres') return openPostgres(target.url, options.maxConnections ?? 10);
-  return openSqlite(target.path, options.busyTimeoutMs ?? 5_000);
+  if (target.dialect === 'postgres') return openPostgres(target.url, options);
+  return openSqlite(target.path, {
+    busyTimeoutMs: options.busyTimeoutMs ?? 100,
+    statementTimeoutMs: options.statementTimeoutMs ?? 5_000,
+  });
 }

@@ -9,7 +9,7 @@ import {
   type UserStore,
 } from '@revocable/core';
 import { sql } from 'kysely';
-import { openSqlDatabase } from './database.js';
+import { openSqlDatabase, type SqlDatabase } from './database.js';
 import { SqlKeyStore } from './key-store.js';
 import { splitSchemaParameter } from './postgres-url-schema.js';
 import { SqlRevocationLog } from './revocation-log.js';
@@ -40,6 +40,14 @@ export interface OpenSqlStorageOptions {
   readonly schema?: string;
   /** Encrypts signing keys' private parts at rest; see `SqlKeyStoreOptions.keyEncryption`. */
   readonly keyEncryption?: KeyEncryption | undefined;
+  /**
+   * The longest one statement may take, ms (see `openSqlDatabase`); 0 for no limit. Default 5,000.
+   * PostgreSQL migrations run before it applies, on connections without it: an upgrade that builds an
+   * index over a large table may take minutes.
+   */
+  readonly statementTimeoutMs?: number;
+  /** PostgreSQL: the longest wait for a connection, ms (see `openSqlDatabase`). Default 5,000. */
+  readonly connectTimeoutMs?: number;
 }
 
 /**
@@ -93,27 +101,33 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
   const schema = options.schema ?? urlSchema;
   const tablePrefix = options.tablePrefix ?? '';
   checkStoreNames(tablePrefix, schema);
-  const database = await openSqlDatabase({ url });
-  const where = { database, tablePrefix, ...(schema !== undefined && { schema }) };
-  const opened: { close(): Promise<void> }[] = [];
-  const track = <T extends { close(): Promise<void> }>(store: T): T => {
-    opened.push(store);
-    return store;
+  const connectTimeoutMs = options.connectTimeoutMs;
+  const bounds = {
+    ...(connectTimeoutMs !== undefined && { connectTimeoutMs }),
+    ...(options.statementTimeoutMs !== undefined && { statementTimeoutMs: options.statementTimeoutMs }),
   };
-  let log: SqlRevocationLog;
-  let keys: SqlKeyStore;
-  let sessions: SqlSessionStore;
-  let users: SqlUserStore;
+  const database = await openSqlDatabase({ url, ...bounds });
+  const place = { tablePrefix, ...(schema !== undefined && { schema }) };
+  let stores: Stores;
   try {
-    log = track(await SqlRevocationLog.open({ ...where, ...(options.policy && { policy: options.policy }) }));
-    keys = track(await SqlKeyStore.open({ ...where, keyEncryption: options.keyEncryption }));
-    sessions = track(await SqlSessionStore.open(where));
-    users = track(await SqlUserStore.open(where));
+    if (database.dialect === 'postgres' && options.statementTimeoutMs !== 0) {
+      const unbounded = await openSqlDatabase({
+        url,
+        ...(connectTimeoutMs !== undefined && { connectTimeoutMs }),
+        statementTimeoutMs: 0,
+      });
+      try {
+        await closeStores(await openStores(unbounded, place, options));
+      } finally {
+        await unbounded.close();
+      }
+    }
+    stores = await openStores(database, place, options);
   } catch (error) {
-    for (const store of opened.reverse()) await store.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;
   }
+  const { log, keys, sessions, users } = stores;
   let closing: Promise<void> | undefined;
   return {
     log,
@@ -135,10 +149,48 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
     },
     close() {
       closing ??= (async () => {
-        await Promise.allSettled(opened.map((store) => store.close()));
+        await closeStores(stores);
         await database.close();
       })();
       return closing;
     },
   };
+}
+
+interface Stores {
+  readonly log: SqlRevocationLog;
+  readonly keys: SqlKeyStore;
+  readonly sessions: SqlSessionStore;
+  readonly users: SqlUserStore;
+}
+
+/** Opens (creating or migrating) every store on `database`; closes those it opened when one fails. */
+async function openStores(
+  database: SqlDatabase,
+  place: { readonly tablePrefix: string; readonly schema?: string },
+  options: OpenSqlStorageOptions,
+): Promise<Stores> {
+  const where = { database, ...place };
+  const opened: { close(): Promise<void> }[] = [];
+  const track = <T extends { close(): Promise<void> }>(store: T): T => {
+    opened.push(store);
+    return store;
+  };
+  try {
+    return {
+      log: track(
+        await SqlRevocationLog.open({ ...where, ...(options.policy && { policy: options.policy }) }),
+      ),
+      keys: track(await SqlKeyStore.open({ ...where, keyEncryption: options.keyEncryption })),
+      sessions: track(await SqlSessionStore.open(where)),
+      users: track(await SqlUserStore.open(where)),
+    };
+  } catch (error) {
+    for (const store of opened.reverse()) await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function closeStores(stores: Stores): Promise<void> {
+  await Promise.allSettled([stores.log, stores.keys, stores.sessions, stores.users].map((s) => s.close()));
 }

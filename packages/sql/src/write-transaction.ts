@@ -3,8 +3,10 @@ import type { SqlDialectName } from './database.js';
 
 /**
  * Runs `work` in a write transaction on one connection and commits, or rolls back and rethrows.
- * SQLite starts it with `BEGIN IMMEDIATE`: the write lock is taken (waiting up to the busy timeout)
- * before anything is read, so a transaction never has to upgrade a stale read snapshot and fail.
+ * SQLite starts it with `BEGIN IMMEDIATE`: the write lock is taken before anything is read, so a
+ * transaction never has to upgrade a stale read snapshot and fail. Waiting for that lock, while
+ * another process holds it, happens off the event loop and up to the database's statement timeout
+ * (see `openSqlDatabase`), then rejects with the driver's `SQLITE_BUSY`; nothing of `work` has run.
  *
  * @example
  * ```ts

@@ -39,8 +39,20 @@ export interface AppOptions {
  * ```
  */
 export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { requestTimeoutMs, connectionTimeoutMs } = runtime.config;
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
+    // A client must send its whole request within requestTimeout (408, then the socket is closed: a
+    // slowloris holds nothing for long); a connection silent both ways for connectionTimeout is closed.
+    // Node enforces requestTimeout on a body only when headersTimeout is not longer, and checks both on
+    // an interval (30 s by default): at most a quarter of the timeout here.
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: connectionTimeoutMs,
+    keepAliveTimeout: 72_000,
+    http: {
+      headersTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(requestTimeoutMs / 4))),
+    },
     // Only the configured proxies' X-Forwarded-For counts (a copy: Fastify wants a mutable array).
     trustProxy: runtime.config.trustProxy && [...runtime.config.trustProxy],
     logger:

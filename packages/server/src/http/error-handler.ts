@@ -46,6 +46,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     const { status, body } = errorResponse(known ?? error);
     if (known instanceof ServiceError && known.retryAfterSec !== undefined)
       reply.header('Retry-After', String(known.retryAfterSec));
+    if (status === 503) reply.header('Retry-After', reply.getHeader('Retry-After') ?? '1');
     reply.header('Cache-Control', 'no-store');
     return reply.status(status).send(body);
   });

@@ -1,23 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { ServiceError } from '../errors.js';
 import { hasBearerCredential } from '../http/bearer-credential.js';
+import { databaseProbe } from '../readiness.js';
 import type { Runtime } from '../runtime.js';
 
 /** `/healthz` (the process answers), `/readyz` (database reachable, replica fresh), `/metrics`. */
 export function opsRoutes(app: FastifyInstance, runtime: Runtime): void {
   const { metrics, replica, storage } = runtime;
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  const probeDatabase = databaseProbe(storage, runtime.config.readyTimeoutMs);
   app.get(
     '/readyz',
     { schema: { tags: ['ops'], summary: 'Readiness: database and replica' } },
     async (_request, reply) => {
       const stats = replica.stats();
-      let database = 'ok';
-      try {
-        await storage.ping();
-      } catch {
-        database = 'unreachable';
-      }
+      const database = await probeDatabase();
       const ready = database === 'ok' && !stats.stale;
       return reply
         .status(ready ? 200 : 503)
