@@ -30,6 +30,10 @@ export interface ServiceConfig {
   readonly issuer: string;
   readonly audience: string;
   readonly alg: Algorithm;
+  /** Seconds between two reads of the signing keys: a rotation made elsewhere reaches this process within it. */
+  readonly keyReloadIntervalSec: number;
+  /** From `REVOCABLE_KEY_ENCRYPTION_KEY` (and `_PREVIOUS`), environment only: encrypts signing keys at rest. */
+  readonly keyEncryption: KeyEncryption | undefined;
   readonly accessTokenTtlSec: number;
   readonly sessionIdleSec: number;
   readonly sessionAbsoluteSec: number;
@@ -42,10 +46,6 @@ export interface ServiceConfig {
   readonly stalePolicy: StalePolicy;
   /** Origins allowed to use the refresh cookie (CSRF check); defaults to the issuer's origin. */
   readonly allowedOrigins: readonly string[];
-  /** Seconds between two reads of the signing keys: a rotation made elsewhere reaches this process within it. */
-  readonly keyReloadIntervalSec: number;
-  /** From `REVOCABLE_KEY_ENCRYPTION_KEY` (and `_PREVIOUS`), environment only: encrypts signing keys at rest. */
-  readonly keyEncryption: KeyEncryption | undefined;
   readonly registration: boolean;
   readonly logLevel: string;
   /** Which peers may name the client in `X-Forwarded-For`; `false` (the default) trusts none. */
@@ -166,6 +166,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     fallback: 'EdDSA',
   },
   {
+    flag: 'key-reload-interval',
+    env: 'REVOCABLE_KEY_RELOAD_INTERVAL',
+    kind: 'string',
+    help: 'seconds between reads of the signing keys (picks up rotations made elsewhere)',
+    fallback: '5',
+  },
+  {
     flag: 'access-token-ttl',
     env: 'REVOCABLE_ACCESS_TOKEN_TTL',
     kind: 'string',
@@ -219,13 +226,6 @@ export const OPTIONS: readonly OptionSpec[] = [
     fallback: '30000',
   },
   {
-  {
-    flag: 'key-reload-interval',
-    env: 'REVOCABLE_KEY_RELOAD_INTERVAL',
-    kind: 'string',
-    help: 'seconds between reads of the signing keys (picks up rotations made elsewhere)',
-    fallback: '5',
-  },
     flag: 'stale-policy',
     env: 'REVOCABLE_STALE_POLICY',
     kind: 'string',
@@ -278,6 +278,7 @@ export function helpText(): string {
     'Usage: revocable serve [options]',
     '       revocable client add <id> [--secret S] [--database D]',
     '       revocable keys rotate [--database D]',
+    '       revocable keys rewrap [--database D]',
     '',
     'Options (each also from its environment variable):',
   ];
@@ -287,6 +288,10 @@ export function helpText(): string {
       `  ${flag.padEnd(28)} ${o.env.padEnd(28)} ${o.help}${o.fallback ? ` (default ${o.fallback})` : ''}`,
     );
   }
+  lines.push(
+    '  (environment only)           REVOCABLE_KEY_ENCRYPTION_KEY 32 bytes, base64 or hex: encrypts signing keys at rest',
+    '                               REVOCABLE_KEY_ENCRYPTION_KEY_PREVIOUS former keys (comma-separated) while rotating it',
+  );
   lines.push('  --help', '');
   return lines.join('\n');
 }
@@ -332,7 +337,6 @@ function isAddressOrRange(entry: string): boolean {
   const [address = '', prefix, extra] = entry.split('/');
   const family = isIP(address);
   if (family === 0 || extra !== undefined) return false;
-    '       revocable keys rewrap [--database D]',
   if (prefix === undefined) return true;
   const bits = Number(prefix);
   return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
@@ -342,10 +346,6 @@ function trustProxy(value: string | undefined): TrustProxy {
   const text = (value ?? '').trim();
   if (text === '' || text === '0' || text.toLowerCase() === 'false') return false;
   if (['true', 'yes', 'on'].includes(text.toLowerCase()))
-  lines.push(
-    '  (environment only)           REVOCABLE_KEY_ENCRYPTION_KEY 32 bytes, base64 or hex: encrypts signing keys at rest',
-    '                               REVOCABLE_KEY_ENCRYPTION_KEY_PREVIOUS former keys (comma-separated) while rotating it',
-  );
     fail(`trust-proxy no longer takes "${text}" (it trusted any X-Forwarded-For): ${TRUST_PROXY_FORMS}.`);
   if (/^\d+$/.test(text))
     fail(
@@ -462,6 +462,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     issuer: issuer.replace(/\/$/, ''),
     audience: get('audience')!,
     alg: alg as Algorithm,
+    keyReloadIntervalSec: seconds(get('key-reload-interval')!, 'key-reload-interval', 1, 3600),
+    keyEncryption: KeyEncryption.fromEnvironment(env),
     accessTokenTtlSec: ttl,
     sessionIdleSec: idle,
     sessionAbsoluteSec: absolute,
@@ -482,5 +484,3 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     metricsToken,
   };
 }
-    keyReloadIntervalSec: seconds(get('key-reload-interval')!, 'key-reload-interval', 1, 3600),
-    keyEncryption: KeyEncryption.fromEnvironment(env),

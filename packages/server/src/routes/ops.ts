@@ -23,7 +23,7 @@ export function opsRoutes(app: FastifyInstance, runtime: Runtime): void {
   );
   app.get(
     '/metrics',
-    { schema: { tags: ['ops'], summary: 'Prometheus metrics (a Bearer credential with --metrics-token)' } },
+    { schema: { tags: ['ops'], summary: 'Prometheus metrics (Bearer credential with --metrics-token)' } },
     async (request, reply) => {
       const { metricsToken } = runtime.config;
       if (metricsToken !== undefined && !hasBearerCredential(request, metricsToken)) {
