@@ -214,6 +214,18 @@ describe('token, allow and key rules are scoped by issuer', () => {
       });
     }
 
+    it('so does a rule whose iss no log would store (null, a number): a damaged entry errs on the safe side', () => {
+      for (const iss of [null, 7, '']) {
+        const replica = freshReplica(now);
+        replica.apply(event(1, { ...unscoped.token, iss } as unknown as RevocationEvent['rule']));
+        replica.apply(event(2, { ...unscoped.key, iss } as unknown as RevocationEvent['rule']));
+        for (const other of [A, B]) {
+          expect(replica.check(facts({ iss: other }))).toBe('token');
+          expect(replica.check(facts({ iss: other, tokenId: 'jti-2' }))).toBe('key');
+        }
+      }
+    });
+
     it('until it is forgotten, while scoped rules beside it keep their issuer', () => {
       let t = T0 + 1000;
       const replica = freshReplica(() => t, { maxStalenessMs: 1e12 });

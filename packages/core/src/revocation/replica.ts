@@ -15,6 +15,14 @@ const PASS_FRACTION = 4;
 const EVERY_ISSUER = '';
 
 /**
+ * The scope a token, allow or key rule is kept in: its `iss`, or {@link EVERY_ISSUER} when it has none
+ * (an older rule) or one no log would have stored (a damaged entry): the safe side.
+ */
+function scopeOf(iss: unknown): string {
+  return typeof iss === 'string' ? iss : EVERY_ISSUER;
+}
+
+/**
  * What a replica does when its last word from the feed is older than `maxStalenessMs`:
  * - `fail-closed` (default): every verify fails with `ERR_REVOCATION_STALE` (HTTP 503);
  * - `fail-open`: tokens are judged on the stale state and accepted if no rule matches; each is counted;
@@ -435,16 +443,20 @@ export class Replica implements RevocationCheck {
     switch (rule.kind) {
       // Kept until forgetAfter (the token's exp plus the log's clock margin), not exp: a verifier
       // accepts a token for its clock tolerance past exp, and a revoked one must stay revoked then.
-      case 'token':
-        this.#tokens.add(rule.tokenId, event.forgetAfter, rule.iss ?? EVERY_ISSUER);
-        if (rule.iss === undefined)
+      case 'token': {
+        const iss = scopeOf(rule.iss);
+        this.#tokens.add(rule.tokenId, event.forgetAfter, iss);
+        if (iss === EVERY_ISSUER)
           this.#unscopedTokensUntil = Math.max(this.#unscopedTokensUntil, event.forgetAfter);
         break;
-      case 'allow':
-        this.#allowed.add(rule.tokenId, event.forgetAfter, rule.iss ?? EVERY_ISSUER);
-        if (rule.iss === undefined)
+      }
+      case 'allow': {
+        const iss = scopeOf(rule.iss);
+        this.#allowed.add(rule.tokenId, event.forgetAfter, iss);
+        if (iss === EVERY_ISSUER)
           this.#unscopedAllowedUntil = Math.max(this.#unscopedAllowedUntil, event.forgetAfter);
         break;
+      }
       case 'session':
         this.#sessions.raise(rule.iss, rule.sid, rule.cutoff, event.forgetAfter);
         break;
@@ -452,7 +464,7 @@ export class Replica implements RevocationCheck {
         this.#subjects.raise(rule.iss, rule.sub, rule.cutoff, event.forgetAfter);
         break;
       case 'key':
-        this.#keys.raise(rule.iss ?? EVERY_ISSUER, rule.kid, Number.POSITIVE_INFINITY, event.forgetAfter);
+        this.#keys.raise(scopeOf(rule.iss), rule.kid, Number.POSITIVE_INFINITY, event.forgetAfter);
         break;
       case 'issuer':
         this.#issuers.raise(rule.iss, '', rule.cutoff, event.forgetAfter);
