@@ -84,6 +84,14 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   });
   // JSON everywhere (forms only inside the /oauth/* routes): a text/plain body is answered 415, not parsed.
   app.removeContentTypeParser('text/plain');
+  // An empty body sent as JSON (fetch with a content type and no body, for a logout) means "no body",
+  // not a JSON syntax error; anything else goes through Fastify's own parser (prototype-poisoning
+  // protection included).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return parseJson(request, body, done);
+  });
   installErrorHandling(app);
   await app.register(cookie);
   await app.register(swagger, {
