@@ -4,8 +4,8 @@ import {
   type RevocationEvent,
   type RevocationRequest,
 } from '@revocable/core';
+import { describeRevocationLogContract } from '@revocable/core/testing';
 import { describe, expect, it } from 'vitest';
-import { describeRevocationLogContract } from './conformance/revocation-log.js';
 
 describeRevocationLogContract(
   'BatchingRevocationLog over MemoryRevocationLog',

@@ -1,5 +1,5 @@
 import { MemoryRevocationLog } from '@revocable/core';
-import { describeRevocationLogContract } from './conformance/revocation-log.js';
+import { describeRevocationLogContract } from '@revocable/core/testing';
 
 describeRevocationLogContract('MemoryRevocationLog', async ({ clock, policy, onListenerError }) => ({
   log: new MemoryRevocationLog({ clock, onListenerError, ...(policy ? { policy } : {}) }),

@@ -1,9 +1,9 @@
 import type { RevocationEvent } from '@revocable/core';
+import { describeRevocationLogContract } from '@revocable/core/testing';
 import { openSqlDatabase, SqlRevocationLog } from '@revocable/sql';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, expect, it, vi } from 'vitest';
-import { describeRevocationLogContract } from '../../core/test/conformance/revocation-log.js';
 import { dropSchema, freshSchemaName, POSTGRES_URL, postgresDescribe } from './support/postgres.js';
 import { appendFromBoth } from './support/two-writers.js';
 

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RevocableError, type RevocationEvent } from '@revocable/core';
+import { describeRevocationLogContract } from '@revocable/core/testing';
 import { openSqlDatabase, SqlRevocationLog } from '@revocable/sql';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { describeRevocationLogContract } from '../../core/test/conformance/revocation-log.js';
 import { startChildAppender } from './support/child-appender.js';
 import { appendFromBoth } from './support/two-writers.js';
 

@@ -10,5 +10,11 @@
  */
 export { describeFeedSourceContract, type FeedSourceUnderTest } from './feed-source.js';
 export { describeKeyStoreContract, type KeyStoreUnderTest } from './key-store.js';
+export {
+  describeRevocationLogContract,
+  type OpenRevocationLog,
+  type OpenRevocationLogOptions,
+  type RevocationLogUnderTest,
+} from './revocation-log.js';
 export { describeSessionStoreContract, type SessionStoreUnderTest } from './session-store.js';
 export { describeUserStoreContract, type UserStoreUnderTest } from './user-store.js';

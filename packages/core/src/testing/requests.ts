@@ -1,4 +1,4 @@
-import type { RevocationEvent, RevocationRequest, RevocationRule, UnscopedRule } from '@revocable/core';
+import type { RevocationEvent, RevocationRequest, RevocationRule, UnscopedRule } from '../index.js';
 
 /** The issuer every request of the conformance suite uses. */
 export const ISS = 'https://auth.example';

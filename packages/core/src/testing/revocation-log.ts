@@ -1,3 +1,4 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_REVOCATION_POLICY,
   forgetAfterOf,
@@ -9,8 +10,7 @@ import {
   type RevocationPolicy,
   type RevocationRequest,
   type TokenFacts,
-} from '@revocable/core';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+} from '../index.js';
 import { everyKind, INVALID_REQUESTS, ISS, liveRules, range, ruleKey, tokenRequest } from './requests.js';
 
 /** What a backend hands the suite: a fresh, empty log, and how to open its storage again. */
@@ -53,11 +53,12 @@ async function expectCode(promise: Promise<unknown>, code: RevocableErrorCode): 
 const seqs = (events: readonly RevocationEvent[]): number[] => events.map((event) => event.seq);
 
 /**
- * Registers the `RevocationLog` contract (see `packages/core/src/revocation/log.ts`) as a vitest
+ * Registers the `RevocationLog` contract (see `RevocationLog` in `@revocable/core`) as a vitest
  * suite, run against the backend that `open` creates. Every backend runs this one suite.
  *
  * @example
  * ```ts
+ * import { describeRevocationLogContract } from '@revocable/core/testing';
  * describeRevocationLogContract('MemoryRevocationLog', async ({ clock, policy }) => ({
  *   log: new MemoryRevocationLog({ clock, ...(policy ? { policy } : {}) }),
  * }));
