@@ -1,6 +1,5 @@
 import {
   DEFAULT_REVOCATION_POLICY,
-  isRevocableError,
   RevocableError,
   type RevocationEvent,
   type RevocationLog,
@@ -11,9 +10,7 @@ import {
   validateRequests,
 } from '@revocable/core';
 import type { Kysely } from 'kysely';
-import { openSqlDatabase, type SqlDatabase } from './database.js';
 import { EventFeed } from './event-feed.js';
-import { migrate } from './migrate.js';
 import {
   eventFromRow,
   REVOCATION_LOG_HISTORY_TABLE,
@@ -21,9 +18,7 @@ import {
   REVOCATION_LOG_TABLE_NAMES,
   type RevocationLogTables,
 } from './revocation-log-schema.js';
-import { checkStoreNames } from './store-tables.js';
-import { TablePrefixPlugin } from './table-prefix.js';
-import { inWriteTransaction } from './write-transaction.js';
+import { type SqlStoreOptions, type StoreSchema, StoreTables } from './store-tables.js';
 
 /**
  * Options of {@link SqlRevocationLog.open}: give `url` (the log owns the database) or `database` (shared).
@@ -33,15 +28,7 @@ import { inWriteTransaction } from './write-transaction.js';
  * const options: SqlRevocationLogOptions = { url: 'postgres://revocable@db/revocable', schema: 'revocable' };
  * ```
  */
-export interface SqlRevocationLogOptions {
-  /** A database url for {@link openSqlDatabase}; the log opens it and closes it on `close()`. */
-  readonly url?: string;
-  /** An open database shared with other stores; `close()` leaves it open. */
-  readonly database?: SqlDatabase;
-  /** Prepended to every table (and index) name, e.g. `tenant1_`. Letters, digits and `_`. Default none. */
-  readonly tablePrefix?: string;
-  /** PostgreSQL only: the schema holding the tables, created when missing. Default: the search path. */
-  readonly schema?: string;
+export interface SqlRevocationLogOptions extends SqlStoreOptions {
   readonly policy?: Partial<RevocationPolicy>;
   readonly clock?: () => number;
   /** How often subscribers look for other processes' appends while anyone listens, ms. Default 100; 0: never. */
@@ -53,9 +40,13 @@ export interface SqlRevocationLogOptions {
 const INSERT_CHUNK = 1_000;
 const STATE_ROW = 1;
 
-function configInvalid(message: string): RevocableError {
-  return new RevocableError('ERR_CONFIG_INVALID', message);
-}
+/** The log's tables, as every SQL store declares them (opened, prefixed and migrated by StoreTables). */
+const REVOCATION_LOG_SCHEMA: StoreSchema = {
+  what: 'revocation log',
+  historyTable: REVOCATION_LOG_HISTORY_TABLE,
+  tableNames: REVOCATION_LOG_TABLE_NAMES,
+  migrations: REVOCATION_LOG_MIGRATIONS,
+};
 
 function wholeNumber(value: number, name: string, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
@@ -102,24 +93,14 @@ function warnListenerError(error: unknown): void {
  * ```
  */
 export class SqlRevocationLog implements RevocationLog {
-  readonly #database: SqlDatabase;
-  readonly #ownsDatabase: boolean;
-  readonly #db: Kysely<RevocationLogTables>;
+  readonly #tables: StoreTables<RevocationLogTables>;
   readonly #policy: RevocationPolicy;
   readonly #clock: () => number;
   readonly #feed: EventFeed;
-  readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
 
-  private constructor(
-    database: SqlDatabase,
-    ownsDatabase: boolean,
-    db: Kysely<RevocationLogTables>,
-    options: SqlRevocationLogOptions,
-  ) {
-    this.#database = database;
-    this.#ownsDatabase = ownsDatabase;
-    this.#db = db;
+  private constructor(tables: StoreTables<RevocationLogTables>, options: SqlRevocationLogOptions) {
+    this.#tables = tables;
     this.#policy = { ...DEFAULT_REVOCATION_POLICY, ...options.policy };
     this.#clock = options.clock ?? Date.now;
     this.#feed = new EventFeed(
@@ -141,39 +122,10 @@ export class SqlRevocationLog implements RevocationLog {
    * ```
    */
   static async open(options: SqlRevocationLogOptions): Promise<SqlRevocationLog> {
-    if ((options.url === undefined) === (options.database === undefined)) {
-      throw configInvalid('Give the revocation log exactly one of url and database.');
-    }
-    const prefix = options.tablePrefix ?? '';
-    checkStoreNames(prefix, options.schema);
-    const database = options.database ?? (await openSqlDatabase({ url: options.url! }));
-    const owns = options.database === undefined;
-    try {
-      if (options.schema !== undefined && database.dialect !== 'postgres') {
-        throw configInvalid('schema applies to PostgreSQL only; use tablePrefix on SQLite.');
-      }
-      let db = database.kysely.withPlugin(new TablePrefixPlugin(prefix, REVOCATION_LOG_TABLE_NAMES));
-      if (options.schema !== undefined) db = db.withSchema(options.schema);
-      await migrate({
-        db,
-        dialect: database.dialect,
-        tablePrefix: prefix,
-        schema: options.schema,
-        historyTable: REVOCATION_LOG_HISTORY_TABLE,
-        migrations: REVOCATION_LOG_MIGRATIONS,
-      }).catch((cause: unknown) => {
-        throw new RevocableError(
-          'ERR_LOG_UNAVAILABLE',
-          `Could not prepare the revocation log in ${database.location}.`,
-          undefined,
-          { cause },
-        );
-      });
-      return new SqlRevocationLog(database, owns, db.withTables<RevocationLogTables>(), options);
-    } catch (error) {
-      if (owns) await database.close().catch(() => undefined);
-      throw error;
-    }
+    return new SqlRevocationLog(
+      await StoreTables.open<RevocationLogTables>(options, REVOCATION_LOG_SCHEMA),
+      options,
+    );
   }
 
   async append(requests: readonly RevocationRequest[]): Promise<RevocationEvent[]> {
@@ -190,27 +142,25 @@ export class SqlRevocationLog implements RevocationLog {
         forget_after: forgetAfter,
       }),
     );
-    const events = await this.#run(() =>
-      inWriteTransaction(this.#db, this.#database.dialect, async (trx) => {
-        // The first statement: on PostgreSQL it takes the counter row's lock (SQLite holds the database's
-        // write lock since BEGIN IMMEDIATE), so appenders queue here until the holder commits.
-        const state = await trx
-          .updateTable('revocation_log_state')
-          .set((eb) => ({ last_seq: eb('last_seq', '+', rows.length).$castTo<number>() }))
-          .where('id', '=', STATE_ROW)
-          .returning('last_seq')
-          .executeTakeFirstOrThrow();
-        const first = Number(state.last_seq) - rows.length + 1;
-        const numbered = rows.map((row, i) => ({ seq: first + i, ...row }));
-        for (let i = 0; i < numbered.length; i += INSERT_CHUNK) {
-          await trx
-            .insertInto('revocation_events')
-            .values(numbered.slice(i, i + INSERT_CHUNK))
-            .execute();
-        }
-        return numbered.map(eventFromRow);
-      }),
-    );
+    const events = await this.#tables.write(async (trx) => {
+      // The first statement: on PostgreSQL it takes the counter row's lock (SQLite holds the database's
+      // write lock since BEGIN IMMEDIATE), so appenders queue here until the holder commits.
+      const state = await trx
+        .updateTable('revocation_log_state')
+        .set((eb) => ({ last_seq: eb('last_seq', '+', rows.length).$castTo<number>() }))
+        .where('id', '=', STATE_ROW)
+        .returning('last_seq')
+        .executeTakeFirstOrThrow();
+      const first = Number(state.last_seq) - rows.length + 1;
+      const numbered = rows.map((row, i) => ({ seq: first + i, ...row }));
+      for (let i = 0; i < numbered.length; i += INSERT_CHUNK) {
+        await trx
+          .insertInto('revocation_events')
+          .values(numbered.slice(i, i + INSERT_CHUNK))
+          .execute();
+      }
+      return numbered.map(eventFromRow);
+    });
     this.#feed.committed(events);
     return events;
   }
@@ -219,16 +169,15 @@ export class SqlRevocationLog implements RevocationLog {
     this.#assertOpen();
     wholeNumber(seq, 'seq', Number.MIN_SAFE_INTEGER);
     wholeNumber(limit, 'limit', 0);
-    return this.#run(() => this.#readAfter(seq, limit));
+    return this.#run((db) => this.#readAfter(seq, limit, db));
   }
 
   async snapshot(): Promise<RevocationSnapshot> {
-    return this.#run(async () => {
+    return this.#run(async (db) => {
       const takenAt = this.#clock();
-      let transaction = this.#db.transaction();
+      let transaction = db.transaction();
       // One database snapshot for both reads (SQLite gives one to every transaction).
-      if (this.#database.dialect === 'postgres')
-        transaction = transaction.setIsolationLevel('repeatable read');
+      if (this.#tables.dialect === 'postgres') transaction = transaction.setIsolationLevel('repeatable read');
       return transaction.execute(async (trx) => {
         const seq = Number((await this.#state(trx)).last_seq);
         const rows = await trx
@@ -246,9 +195,9 @@ export class SqlRevocationLog implements RevocationLog {
   async purge(now?: number): Promise<number> {
     this.#assertOpen();
     if (now !== undefined) wholeNumber(now, 'now', 0);
-    return this.#run(async () => {
+    return this.#run(async (db) => {
       const before = now ?? this.#clock();
-      const result = await this.#db
+      const result = await db
         .deleteFrom('revocation_events')
         .where('forget_after', '<=', before)
         .executeTakeFirst();
@@ -257,13 +206,13 @@ export class SqlRevocationLog implements RevocationLog {
   }
 
   async lastSeq(): Promise<number> {
-    return this.#run(() => this.#lastSeq());
+    return this.#run((db) => this.#lastSeq(db));
   }
 
   async oldestSeq(): Promise<number> {
-    return this.#run(async () => {
+    return this.#run(async (db) => {
       // One statement, so an append between two reads cannot skew the answer.
-      const row = await this.#db
+      const row = await db
         .selectFrom('revocation_log_state')
         .where('id', '=', STATE_ROW)
         .select((eb) => [
@@ -288,23 +237,27 @@ export class SqlRevocationLog implements RevocationLog {
     if (this.#closed) return;
     this.#closed = true;
     await this.#feed.stop();
-    await Promise.allSettled([...this.#inFlight]);
-    if (this.#ownsDatabase) await this.#database.close();
+    await this.#tables.close();
   }
 
-  async #readAfter(after: number, limit: number): Promise<RevocationEvent[]> {
-    const rows = await this.#db
-      .selectFrom('revocation_events')
-      .selectAll()
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
-    return rows.map(eventFromRow);
+  /** The feed's reads go through the store's tables too (refused once closed, failures made stable). */
+  #readAfter(after: number, limit: number, db?: Kysely<RevocationLogTables>): Promise<RevocationEvent[]> {
+    const read = async (on: Kysely<RevocationLogTables>) => {
+      const rows = await on
+        .selectFrom('revocation_events')
+        .selectAll()
+        .where('seq', '>', after)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map(eventFromRow);
+    };
+    return db === undefined ? this.#tables.run(read) : read(db);
   }
 
-  async #lastSeq(): Promise<number> {
-    return Number((await this.#state(this.#db)).last_seq);
+  async #lastSeq(db?: Kysely<RevocationLogTables>): Promise<number> {
+    const read = async (on: Kysely<RevocationLogTables>) => Number((await this.#state(on)).last_seq);
+    return db === undefined ? this.#tables.run(read) : read(db);
   }
 
   async #state(db: Kysely<RevocationLogTables>) {
@@ -319,23 +272,9 @@ export class SqlRevocationLog implements RevocationLog {
     if (this.#closed) throw new RevocableError('ERR_LOG_UNAVAILABLE', 'The revocation log is closed.');
   }
 
-  /** Runs one storage operation: refused once closed, awaited by `close()`, failures made stable. */
-  async #run<T>(operation: () => Promise<T>): Promise<T> {
+  /** Runs one storage operation through the store's tables: refused once closed, failures made stable. */
+  #run<T>(operation: (db: Kysely<RevocationLogTables>) => Promise<T>): Promise<T> {
     this.#assertOpen();
-    const running = operation();
-    this.#inFlight.add(running);
-    try {
-      return await running;
-    } catch (cause) {
-      if (isRevocableError(cause)) throw cause;
-      throw new RevocableError(
-        'ERR_LOG_UNAVAILABLE',
-        `The revocation log in ${this.#database.location} failed.`,
-        undefined,
-        { cause },
-      );
-    } finally {
-      this.#inFlight.delete(running);
-    }
+    return this.#tables.run(operation);
   }
 }
