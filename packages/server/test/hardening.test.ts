@@ -61,7 +61,7 @@ describe('revocable serve against crafted requests', () => {
     const before = await audit();
     const future = await http.call('POST', '/admin/revocations', {
       token: ADMIN_TOKEN,
-      body: { rule: { kind: 'subject', iss, sub, cutoff: Date.now() + 30_000 } },
+      body: { rule: { kind: 'subject', iss, sub, cutoff: new Date(Date.now() + 30_000).toISOString() } },
     });
     expect(future.status).toBe(400);
     expect(future.body.error).toBe('ERR_REVOCATION_INVALID');
@@ -74,7 +74,7 @@ describe('revocable serve against crafted requests', () => {
       body: { rule: { kind: 'subject', iss, sub } },
     });
     expect(revoked.status).toBe(201);
-    expect(revoked.body.rule.cutoff).toBeGreaterThanOrEqual(sent);
+    expect(Date.parse(revoked.body.rule.cutoff)).toBeGreaterThanOrEqual(sent);
     expect((await http.get('/api/me', tokens.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
     // A login right after is issued after the cutoff, even within the same millisecond.
     const again = await http.login('cutoff-user');

@@ -34,7 +34,7 @@ for (const backend of BACKENDS) {
           iss: me.body.claims.iss as string,
           jti: me.body.claims.jti as string,
           kid: header.kid as string,
-          expiresAt: (me.body.claims.exp as number) * 1000,
+          expiresAt: new Date((me.body.claims.exp as number) * 1000).toISOString(),
         };
       }
 
@@ -46,8 +46,8 @@ for (const backend of BACKENDS) {
         const written = await revoke({
           kind: 'token',
           iss: user.iss,
-          tokenId: user.jti,
-          expiresAt: user.expiresAt,
+          token_id: user.jti,
+          expires_at: user.expiresAt,
         });
         expect(written.status).toBe(201);
         const after = await http.get('/api/me', user.token);
@@ -57,13 +57,13 @@ for (const backend of BACKENDS) {
 
       it("a token rule without iss is for this service's issuer", async () => {
         const user = await loggedIn('scoped-default');
-        const written = await revoke({ kind: 'token', tokenId: user.jti, expiresAt: user.expiresAt });
+        const written = await revoke({ kind: 'token', token_id: user.jti, expires_at: user.expiresAt });
         expect(written.status).toBe(201);
         expect(written.body.rule).toEqual({
           kind: 'token',
           iss: user.iss,
-          tokenId: user.jti,
-          expiresAt: user.expiresAt,
+          token_id: user.jti,
+          expires_at: user.expiresAt,
         });
         expect((await http.get('/api/me', user.token)).body.error).toBe('ERR_TOKEN_REVOKED');
       });
@@ -73,8 +73,8 @@ for (const backend of BACKENDS) {
         const written = await revoke({
           kind: 'token',
           iss: OTHER_ISSUER,
-          tokenId: user.jti,
-          expiresAt: user.expiresAt,
+          token_id: user.jti,
+          expires_at: user.expiresAt,
         });
         expect(written.status).toBe(201);
         expect(written.body.rule.iss).toBe(OTHER_ISSUER);
@@ -87,8 +87,8 @@ for (const backend of BACKENDS) {
         const user = await loggedIn('scoped-invalid');
         for (const iss of ['', 7, 'i'.repeat(2049)]) {
           for (const rule of [
-            { kind: 'token', iss, tokenId: user.jti, expiresAt: user.expiresAt },
-            { kind: 'key', iss, kid: user.kid, expiresAt: user.expiresAt },
+            { kind: 'token', iss, token_id: user.jti, expires_at: user.expiresAt },
+            { kind: 'key', iss, kid: user.kid, expires_at: user.expiresAt },
           ]) {
             const refused = await revoke(rule);
             expect(refused.status).toBe(400);
@@ -105,11 +105,11 @@ for (const backend of BACKENDS) {
           kind: 'key',
           iss: OTHER_ISSUER,
           kid: user.kid,
-          expiresAt: user.expiresAt,
+          expires_at: user.expiresAt,
         });
         expect(other.status).toBe(201);
         expect((await http.get('/api/me', user.token)).status).toBe(200);
-        const own = await revoke({ kind: 'key', kid: user.kid, expiresAt: user.expiresAt });
+        const own = await revoke({ kind: 'key', kid: user.kid, expires_at: user.expiresAt });
         expect(own.status).toBe(201);
         expect(own.body.rule.iss).toBe(user.iss);
         const after = await http.get('/api/me', user.token);

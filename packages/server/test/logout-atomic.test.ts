@@ -110,7 +110,8 @@ for (const backend of BACKENDS) {
         const tokens = await login();
         const me = await http.get('/api/me', tokens.access_token);
         // An operator revokes this one token; the session itself lives on.
-        const rule = { kind: 'token', tokenId: me.body.claims.jti, expiresAt: me.body.claims.exp * 1000 };
+        const expires_at = new Date(me.body.claims.exp * 1000).toISOString();
+        const rule = { kind: 'token', token_id: me.body.claims.jti, expires_at };
         expect(
           (await http.call('POST', '/admin/revocations', { body: { rule }, token: ADMIN_TOKEN })).status,
         ).toBe(201);

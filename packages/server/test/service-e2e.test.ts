@@ -114,7 +114,8 @@ for (const backend of BACKENDS) {
     it('an admin revokes a user by a subject rule; without the admin credential the API refuses', async () => {
       const tokens = await http.registerAndLogin('frank');
       const me = await http.get('/api/me', tokens.access_token);
-      const rule = { kind: 'subject', iss: me.body.claims.iss, sub: me.body.claims.sub, cutoff: Date.now() };
+      const cutoff = new Date().toISOString();
+      const rule = { kind: 'subject', iss: me.body.claims.iss, sub: me.body.claims.sub, cutoff };
       expect((await http.call('POST', '/admin/revocations', { body: { rule } })).status).toBe(401);
       const revoked = await http.call('POST', '/admin/revocations', {
         body: { rule, reason: 'suspension' },
@@ -196,7 +197,14 @@ for (const backend of BACKENDS) {
         ],
         [
           http.call('POST', '/admin/revocations', {
-            body: { rule: { kind: 'subject', iss: 'x', sub: 'y', cutoff: Date.now() + 86_400_000 } },
+            body: {
+              rule: {
+                kind: 'subject',
+                iss: 'x',
+                sub: 'y',
+                cutoff: new Date(Date.now() + 86_400_000).toISOString(),
+              },
+            },
             token: ADMIN_TOKEN,
           }),
           400,

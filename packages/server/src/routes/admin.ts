@@ -3,6 +3,27 @@ import type { FastifyInstance } from 'fastify';
 import type { TokenSet } from '../auth/session-service.js';
 import { ServiceError } from '../errors.js';
 import { clientContext } from '../http/request-context.js';
+import {
+  eventToWire,
+  keyToWire,
+  replicaToWire,
+  ruleFromWire,
+  sessionToWire,
+  userToWire,
+} from '../http/wire.js';
+import {
+  EVENT_PAGE_SCHEMA,
+  EVENT_SCHEMA,
+  KEY_LIST_SCHEMA,
+  NO_CONTENT_SCHEMA,
+  plainJsonSerializer,
+  REPLICA_SCHEMA,
+  RULE_INPUT_SCHEMA,
+  SESSION_LIST_SCHEMA,
+  SUSPENSION_SCHEMA,
+  TOKEN_RESPONSE_SCHEMA,
+  USER_LIST_SCHEMA,
+} from '../http/wire-schemas.js';
 import type { Runtime } from '../runtime.js';
 import { requireAdmin } from './admin-auth.js';
 import { tokenResponse } from './auth.js';
@@ -38,8 +59,25 @@ function withOwnIssuer(rule: RevocationRule, issuer: string): RevocationRule {
   return given.iss === undefined ? ({ ...rule, iss: issuer } as RevocationRule) : rule;
 }
 
+/**
+ * The error for a revocation body its schema refused: the rule's own reason (`ERR_REVOCATION_INVALID`)
+ * when the rule is what is wrong, `ERR_BAD_REQUEST` for the rest of the body.
+ */
+function refusedBody(error: Error & { validation?: { instancePath: string }[] }, body: unknown): Error {
+  const inRule = (error.validation ?? []).some(({ instancePath }) => instancePath.startsWith('/rule'));
+  if (inRule) {
+    ruleFromWire((body as { rule?: unknown }).rule); // throws the reason, naming the member
+    return new RevocableError(
+      'ERR_REVOCATION_INVALID',
+      `The rule is not valid: ${error.message}`.slice(0, 300),
+    );
+  }
+  return new ServiceError('ERR_BAD_REQUEST', `Invalid request: ${error.message}`.slice(0, 300));
+}
+
 interface RevokeBody {
-  rule: RevocationRule;
+  /** The rule in its wire form (snake_case, RFC 3339 times): see `ruleFromWire`. */
+  rule: unknown;
   reason?: RevocationReason;
   actor?: string;
 }
@@ -61,6 +99,8 @@ export function adminRoutes(parent: FastifyInstance, runtime: Runtime): void {
   // the request's URL looks like (`/%61dmin/…` is routed here too, so the URL is never what decides).
   parent.register(async (app) => {
     app.addHook('onRequest', async (request) => requireAdmin(request, runtime.config.adminToken));
+    // The response schemas document the answers; they never filter them.
+    app.setSerializerCompiler(plainJsonSerializer);
     declareAdminRoutes(app, runtime);
   });
 }
@@ -75,27 +115,32 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
         tags: ['admin'],
         summary: 'Revoke by any rule: token, session, subject, key, issuer',
         description:
-          'For session, subject and issuer rules the cutoff may be omitted: the server uses its own clock. A cutoff later than the server clock is refused (ERR_REVOCATION_INVALID). Token, key and allow rules match the tokens of their iss only; omitted, iss is the issuer of this service.',
+          'The rule in the wire form of the whole API: snake_case members, times in RFC 3339 (any offset; answered in UTC). For session, subject and issuer rules the cutoff may be omitted: the server uses its own clock. A cutoff later than the server clock is refused. Token, key and allow rules match the tokens of their iss only; omitted, iss is the issuer of this service. A rule that is not valid (an unknown kind or member, a time that is not RFC 3339) is refused with ERR_REVOCATION_INVALID.',
         body: {
           type: 'object',
           required: ['rule'],
           additionalProperties: false,
           properties: {
-            rule: { type: 'object' },
+            rule: RULE_INPUT_SCHEMA,
             reason: { type: 'string', maxLength: 64 },
             actor: { type: 'string', maxLength: 200 },
           },
         },
+        response: { 201: EVENT_SCHEMA },
       },
+      // A bad rule is answered ERR_REVOCATION_INVALID with its reason, as the log would refuse it.
+      attachValidation: true,
     },
     async (request, reply) => {
+      if (request.validationError) throw refusedBody(request.validationError, request.body);
       const { reason = 'admin', actor } = request.body;
-      const rule = withOwnIssuer(withServerCutoff(request.body.rule, Date.now()), runtime.config.issuer);
+      const given = ruleFromWire(request.body.rule);
+      const rule = withOwnIssuer(withServerCutoff(given, Date.now()), runtime.config.issuer);
       const event = await sessions.applyRule(rule, {
         reason,
         actor: actor ? `${ADMIN_ACTOR}:${actor}` : ADMIN_ACTOR,
       });
-      return reply.status(201).send(event);
+      return reply.status(201).send(eventToWire(event));
     },
   );
 
@@ -112,11 +157,13 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
             limit: { type: 'integer', minimum: 1, maximum: 1000 },
           },
         },
+        response: { 200: EVENT_PAGE_SCHEMA },
       },
     },
-    async (request) => ({
-      events: await storage.log.readAfter(request.query.after ?? 0, request.query.limit ?? 100),
-    }),
+    async (request) => {
+      const events = await storage.log.readAfter(request.query.after ?? 0, request.query.limit ?? 100);
+      return { events: events.map(eventToWire) };
+    },
   );
 
   app.get<{ Querystring: { after?: string; limit?: number } }>(
@@ -132,6 +179,7 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
             limit: { type: 'integer', minimum: 1, maximum: 500 },
           },
         },
+        response: { 200: USER_LIST_SCHEMA },
       },
     },
     async (request) => {
@@ -139,21 +187,16 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
         limit: request.query.limit ?? 100,
         ...(request.query.after !== undefined && { after: request.query.after }),
       });
-      return {
-        users: list.map((u) => ({
-          id: u.id,
-          username: u.username,
-          created_at: new Date(u.createdAt).toISOString(),
-          suspended: u.disabledAt !== null,
-        })),
-      };
+      return { users: list.map(userToWire) };
     },
   );
 
   app.get<{ Params: { sub: string } }>(
     '/admin/users/:sub/sessions',
-    { schema: { tags: ['admin'], summary: "A user's live sessions" } },
-    async (request) => ({ sessions: await storage.sessions.listSessions(request.params.sub) }),
+    {
+      schema: { tags: ['admin'], summary: "A user's live sessions", response: { 200: SESSION_LIST_SCHEMA } },
+    },
+    async (request) => ({ sessions: (await sessions.list(request.params.sub)).map(sessionToWire) }),
   );
 
   app.post<{ Params: { sub: string }; Body: { suspended: boolean; actor?: string } }>(
@@ -168,6 +211,7 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
           additionalProperties: false,
           properties: { suspended: { type: 'boolean' }, actor: { type: 'string', maxLength: 200 } },
         },
+        response: { 200: SUSPENSION_SCHEMA },
       },
     },
     async (request) => {
@@ -203,6 +247,7 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
             device: { type: 'string', maxLength: 256 },
           },
         },
+        response: { 201: TOKEN_RESPONSE_SCHEMA },
       },
     },
     async (request, reply) => {
@@ -235,7 +280,7 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
 
   app.delete<{ Params: { sid: string } }>(
     '/admin/sessions/:sid',
-    { schema: { tags: ['admin'], summary: 'End any session' } },
+    { schema: { tags: ['admin'], summary: 'End any session', response: { 204: NO_CONTENT_SCHEMA } } },
     async (request, reply) => {
       const session = await storage.sessions.getSession(request.params.sid);
       if (!session) throw new ServiceError('ERR_SESSION_NOT_FOUND', 'No such session.');
@@ -246,27 +291,40 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
 
   app.get(
     '/admin/keys',
-    { schema: { tags: ['admin'], summary: 'Signing keys and their states' } },
-    async () => ({
-      keys: keys.list(),
-    }),
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Signing keys and their states',
+        response: { 200: KEY_LIST_SCHEMA },
+      },
+    },
+    async () => ({ keys: keys.list().map(keyToWire) }),
   );
 
   app.post(
     '/admin/keys/rotate',
-    { schema: { tags: ['admin'], summary: 'Rotate: next -> active -> retired' } },
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Rotate: next -> active -> retired',
+        response: { 200: KEY_LIST_SCHEMA },
+      },
+    },
     async () => {
       await keys.rotate();
-      return { keys: keys.list() };
+      return { keys: keys.list().map(keyToWire) };
     },
   );
 
   app.get(
     '/admin/replica',
-    { schema: { tags: ['admin'], summary: "This process's replica figures" } },
-    async () => ({
-      ...replica.stats(),
-      log_last_seq: await storage.log.lastSeq(),
-    }),
+    {
+      schema: {
+        tags: ['admin'],
+        summary: "This process's replica figures",
+        response: { 200: REPLICA_SCHEMA },
+      },
+    },
+    async () => replicaToWire(replica.stats(), await storage.log.lastSeq()),
   );
 }

@@ -5,6 +5,8 @@ import { ServiceError } from '../errors.js';
 import { bearerGuard } from '../http/bearer-guard.js';
 import { logoutGuard } from '../http/logout-guard.js';
 import { authOf, clientContext } from '../http/request-context.js';
+import { sessionToWire } from '../http/wire.js';
+import { OWN_SESSION_LIST_SCHEMA, plainJsonSerializer } from '../http/wire-schemas.js';
 import type { Runtime } from '../runtime.js';
 
 /** Name of the browser refresh cookie; the `__Host-` prefix pins it to this host, `Path=/`, `Secure`. */
@@ -235,22 +237,19 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
 
   app.get(
     '/auth/sessions',
-    { preHandler: guard, schema: { tags: ['auth'], summary: "The user's live sessions" } },
+    {
+      preHandler: guard,
+      schema: {
+        tags: ['auth'],
+        summary: "The user's live sessions",
+        response: { 200: OWN_SESSION_LIST_SCHEMA },
+      },
+      serializerCompiler: plainJsonSerializer, // the schema documents the answer, never filters it
+    },
     async (request) => {
       const { claims } = authOf(request);
       const list = await sessions.list(claims.sub);
-      return {
-        sessions: list.map((s) => ({
-          id: s.id,
-          current: s.id === claims.sid,
-          client_id: s.clientId,
-          device: s.device,
-          ip: s.ip,
-          created_at: new Date(s.createdAt).toISOString(),
-          last_seen_at: new Date(s.lastSeenAt).toISOString(),
-          expires_at: new Date(Math.min(s.idleExpiresAt, s.absoluteExpiresAt)).toISOString(),
-        })),
-      };
+      return { sessions: list.map((s) => ({ ...sessionToWire(s), current: s.id === claims.sid })) };
     },
   );
 
