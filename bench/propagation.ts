@@ -70,7 +70,11 @@ async function revoke(base: string, n: number): Promise<{ seq: number; ackUs: nu
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify({
-      rule: { kind: 'token', tokenId: `bench-${process.pid}-${n}`, expiresAt: Date.now() + 300_000 },
+      rule: {
+        kind: 'token',
+        token_id: `bench-${process.pid}-${n}`,
+        expires_at: new Date(Date.now() + 300_000).toISOString(),
+      },
     }),
   });
   const body = (await response.json()) as { seq?: number };

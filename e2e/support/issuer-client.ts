@@ -1,5 +1,6 @@
 // What the suites ask of the issuer over HTTP: mint sessions (admin), revoke (admin), read the log.
 import type { RevocationEvent, RevocationRule } from '@revocable/core';
+import { type EventWire, ruleFromWire, ruleToWire } from '../../packages/server/src/http/wire.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-e2e-tests-0123456789abcdef';
 export const CLIENT = { id: 'api', secret: 'api-secret-for-e2e-0123456789' };
@@ -14,6 +15,18 @@ export interface Token {
   readonly sub: string;
   /** `exp` in epoch ms. */
   readonly expiresAt: number;
+}
+
+/** An event of the admin API (snake_case, RFC 3339) in the core's form, as the suites compare rules. */
+function eventFromWire(event: EventWire): RevocationEvent {
+  return {
+    seq: event.seq,
+    rule: ruleFromWire(event.rule),
+    reason: event.reason as RevocationEvent['reason'],
+    actor: event.actor,
+    recordedAt: Date.parse(event.recorded_at),
+    forgetAfter: Date.parse(event.forget_after),
+  };
 }
 
 function claimsOf(token: string): { iss: string; jti: string; sid: string; sub: string; exp: number } {
@@ -48,10 +61,11 @@ export class IssuerClient {
 
   /** Revokes by `rule`; resolves with the acknowledged event, rejects when not acknowledged. */
   async revoke(rule: RevocationRule, timeoutMs = 10_000): Promise<RevocationEvent> {
-    const response = await this.#call('POST', '/admin/revocations', { rule, reason: 'admin' }, timeoutMs);
+    const body = { rule: ruleToWire(rule), reason: 'admin' };
+    const response = await this.#call('POST', '/admin/revocations', body, timeoutMs);
     if (response.status !== 201)
       throw new Error(`revoke answered ${response.status}: ${await response.text()}`);
-    return (await response.json()) as RevocationEvent;
+    return eventFromWire((await response.json()) as EventWire);
   }
 
   /** Every event of the log, in order (the audit trail). */
@@ -61,8 +75,8 @@ export class IssuerClient {
       const after = all.at(-1)?.seq ?? 0;
       const response = await this.#call('GET', `/admin/revocations?after=${after}&limit=1000`);
       if (!response.ok) throw new Error(`reading the log answered ${response.status}`);
-      const { events } = (await response.json()) as { events: RevocationEvent[] };
-      all.push(...events);
+      const { events } = (await response.json()) as { events: EventWire[] };
+      all.push(...events.map(eventFromWire));
       if (events.length < 1000) return all;
     }
   }

@@ -33,9 +33,36 @@ export class SseParser {
   }
 }
 
+const rfc3339 = (ms) => new Date(ms).toISOString();
+
+/**
+ * A feed event in the admin API's wire form (snake_case, RFC 3339 times), as `GET /admin/revocations`
+ * answers it. The feed keeps the log's own form (camelCase, epoch ms) because followers in other
+ * processes parse it; the console handles one form only.
+ */
+export function eventFromFeed({ seq, rule, reason, actor, recordedAt, forgetAfter }) {
+  const { kind, iss = null, tokenId, kid, sid, sub, expiresAt, cutoff } = rule;
+  const wire = { kind, iss };
+  if (tokenId !== undefined) wire.token_id = tokenId;
+  if (kid !== undefined) wire.kid = kid;
+  if (sid !== undefined) wire.sid = sid;
+  if (sub !== undefined) wire.sub = sub;
+  if (expiresAt !== undefined) wire.expires_at = rfc3339(expiresAt);
+  if (cutoff !== undefined) wire.cutoff = rfc3339(cutoff);
+  return {
+    seq,
+    rule: wire,
+    reason,
+    actor,
+    recorded_at: rfc3339(recordedAt),
+    forget_after: rfc3339(forgetAfter),
+  };
+}
+
 /**
  * Follows the feed from `after` (a log seq) until `signal` aborts, reconnecting after a second with
- * `Last-Event-ID` when the stream drops. Calls `onRevocation(event)` for each revocation in log order,
+ * `Last-Event-ID` when the stream drops. Calls `onRevocation(event)` for each revocation in log order
+ * (in the admin API's wire form, see `eventFromFeed`),
  * `onHeartbeat({ seq, at })` for each heartbeat, and `onStatus(text, live)` when the connection changes.
  */
 export async function followFeed({ token, after, signal, onRevocation, onHeartbeat, onStatus }) {
@@ -58,7 +85,7 @@ export async function followFeed({ token, after, signal, onRevocation, onHeartbe
           const data = JSON.parse(message.data);
           if (message.event === 'revocation') {
             last = data.seq;
-            onRevocation(data);
+            onRevocation(eventFromFeed(data));
           } else if (message.event === 'heartbeat') onHeartbeat(data);
         }
       }

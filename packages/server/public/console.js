@@ -1,5 +1,6 @@
 // The admin console. Plain browser JavaScript (ES modules), no build step. The admin credential is kept
-// in this module's memory only: closing or reloading the page forgets it.
+// in this module's memory only: closing or reloading the page forgets it. It speaks the admin API's wire
+// form (snake_case, RFC 3339 times); the feed's events are turned into that form as they arrive.
 import { bars, sparkline } from '/assets/console.charts.js';
 import { followFeed } from '/assets/console.feed.js';
 import { button, describeRule, deviceName, el, short, table, when } from '/assets/console.views.js';
@@ -127,7 +128,7 @@ async function loadUsers() {
       users,
       [
         ['Username', (u) => u.username],
-        ['Created', (u) => when(Date.parse(u.created_at))],
+        ['Created', (u) => when(u.created_at)],
         ['Suspended', (u) => (u.suspended ? 'yes' : 'no')],
         ['Actions', userActions],
       ],
@@ -141,7 +142,7 @@ async function showSessions(sub, focus) {
   openedSub = sub;
   const name = names.get(sub) ?? short(sub);
   const heading = el('h3', { id: 'sessions-heading', tabIndex: -1 }, `Live sessions of ${name}`);
-  const live = sessions.filter((s) => s.endedAt === null);
+  const live = sessions; // the admin API lists live sessions only
   // The table is not a live region (every re-render would be read out): this one line is announced.
   $('sessions-status').textContent =
     live.length === 0
@@ -156,8 +157,8 @@ async function showSessions(sub, focus) {
         ['Session', (s) => el('code', { title: s.id }, short(s.id))],
         ['Device', (s) => el('span', { title: s.device ?? '' }, deviceName(s.device))],
         ['IP', (s) => s.ip ?? '–'],
-        ['Started', (s) => when(s.createdAt)],
-        ['Last seen', (s) => when(s.lastSeenAt)],
+        ['Started', (s) => when(s.created_at)],
+        ['Last seen', (s) => when(s.last_seen_at)],
         [
           'Actions',
           (s) =>
@@ -185,7 +186,8 @@ function tokenRule(jwt) {
   }
   if (typeof claims.jti !== 'string' || typeof claims.exp !== 'number')
     throw new Error('The token has no jti or exp claim.');
-  return { rule: { kind: 'token', tokenId: claims.jti, expiresAt: claims.exp * 1000 }, sub: claims.sub };
+  const expires_at = new Date(claims.exp * 1000).toISOString();
+  return { rule: { kind: 'token', token_id: claims.jti, expires_at }, sub: claims.sub };
 }
 
 async function revokeKey(key) {
@@ -195,8 +197,8 @@ async function revokeKey(key) {
     const { keys } = await admin('/admin/keys/rotate', { method: 'POST' });
     target = keys.find((k) => k.kid === key.kid) ?? key;
   }
-  const expiresAt = Math.floor(target.verifyUntil ?? serverNow() + 60_000);
-  await revoke({ kind: 'key', kid: key.kid, expiresAt }, `key ${short(key.kid, 16)}`);
+  const expires_at = target.verify_until ?? new Date(serverNow() + 60_000).toISOString();
+  await revoke({ kind: 'key', kid: key.kid, expires_at }, `key ${short(key.kid, 16)}`);
   await loadKeys();
 }
 
@@ -214,10 +216,10 @@ async function loadKeys() {
       ['kid', (k) => el('code', { title: k.kid }, short(k.kid, 16))],
       ['alg', (k) => k.alg],
       ['State', (k) => (revokedKids.has(k.kid) ? `${k.state}, revoked` : k.state)],
-      ['Created', (k) => when(k.createdAt)],
+      ['Created', (k) => when(k.created_at)],
       [
         'Verifies until',
-        (k) => (k.verifyUntil ? when(k.verifyUntil) : k.state === 'next' ? 'not yet used' : 'while active'),
+        (k) => (k.verify_until ? when(k.verify_until) : k.state === 'next' ? 'not yet used' : 'while active'),
       ],
       [
         'Actions',
@@ -241,7 +243,7 @@ function renderAudit() {
       events,
       [
         ['seq', (e) => e.seq],
-        ['When', (e) => when(e.recordedAt)],
+        ['When', (e) => when(e.recorded_at)],
         ['What', (e) => describeRule(e.rule, names)],
         ['Rule', (e) => e.rule.kind],
         ['Reason', (e) => e.reason],
@@ -259,17 +261,17 @@ function remember(samples, value) {
 
 async function pollReplica() {
   const r = await admin('/admin/replica');
-  const lag = Math.max(0, r.log_last_seq - r.lastSeq);
+  const lag = Math.max(0, r.log_last_seq - r.last_seq);
   remember(lagSamples, lag);
-  remember(stalenessSamples, r.stalenessMs ?? Number.NaN);
+  remember(stalenessSamples, r.staleness_ms ?? Number.NaN);
   sparkline($('lag-chart'), lagSamples, 'events');
   $('lag-summary').textContent =
-    `Log events not yet applied by this process's replica: ${lag} (log seq ${r.log_last_seq}, replica seq ${r.lastSeq}). One sample a second.`;
+    `Log events not yet applied by this process's replica: ${lag} (log seq ${r.log_last_seq}, replica seq ${r.last_seq}). One sample a second.`;
   sparkline($('staleness-chart'), stalenessSamples, 'ms');
   const rules = r.tokens + r.sessions + r.subjects + r.keys + r.issuers;
   $('staleness-summary').textContent =
-    `Last heard from its feed ${r.stalenessMs ?? '∞'} ms ago${r.stale ? ' — STALE' : ''}; ` +
-    `${rules} live rule${rules === 1 ? '' : 's'}, ${r.tokenTableBytes} bytes of token table.`;
+    `Last heard from its feed ${r.staleness_ms ?? '∞'} ms ago${r.stale ? ' — STALE' : ''}; ` +
+    `${rules} live rule${rules === 1 ? '' : 's'}, ${r.token_table_bytes} bytes of token table.`;
 }
 
 function onRevocation(event) {
@@ -279,7 +281,7 @@ function onRevocation(event) {
     revokedKids.add(event.rule.kid);
     void act(loadKeys);
   }
-  const delay = Math.max(0, Math.round(serverNow() - event.recordedAt));
+  const delay = Math.max(0, Math.round(serverNow() - Date.parse(event.recorded_at)));
   const live = offsets.length > 0 && delay < 60_000;
   if (live) {
     remember(propagation, delay);
@@ -383,7 +385,7 @@ $('token-form').addEventListener('submit', (event) => {
   event.preventDefault();
   void act(async () => {
     const { rule, sub } = tokenRule($('token-input').value);
-    await revoke(rule, `the token ${short(rule.tokenId)} of ${names.get(sub) ?? short(sub)}`);
+    await revoke(rule, `the token ${short(rule.token_id)} of ${names.get(sub) ?? short(sub)}`);
     $('token-input').value = '';
   });
 });

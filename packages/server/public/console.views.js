@@ -36,10 +36,10 @@ export function table(caption, rows, columns, { empty = 'None.' } = {}) {
   return t;
 }
 
-/** A time as `HH:MM:SS` (with the date when it is not today); the full ISO time as a tooltip. */
-export function when(ms) {
-  if (ms === null || ms === undefined) return '–';
-  const date = new Date(ms);
+/** An RFC 3339 time as `HH:MM:SS` (with the date when it is not today); the full time as a tooltip. */
+export function when(time) {
+  if (time === null || time === undefined) return '–';
+  const date = new Date(time);
   const today = new Date().toDateString() === date.toDateString();
   return el('time', {
     dateTime: date.toISOString(),
@@ -56,7 +56,7 @@ export const short = (value, n = 10) =>
 export function describeRule(rule, names = new Map()) {
   switch (rule.kind) {
     case 'token':
-      return `token ${short(rule.tokenId)}`;
+      return `token ${short(rule.token_id)}`;
     case 'session':
       return `session ${short(rule.sid)}`;
     case 'subject':
@@ -66,7 +66,7 @@ export function describeRule(rule, names = new Map()) {
     case 'issuer':
       return `issuer ${rule.iss} (everything before the cutoff)`;
     case 'allow':
-      return `issued ${short(rule.tokenId)}`;
+      return `issued ${short(rule.token_id)}`;
     default:
       return String(rule.kind);
   }
