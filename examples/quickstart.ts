@@ -1,9 +1,17 @@
 // The smallest complete story: issue a token, verify it, revoke it, see it rejected.
 // Run: npm start  (before `revocable serve` exists this is what the README's first command runs)
-import { AccessTokenIssuer, KeyRing, RevocableError, type RevocationCheck, Verifier } from '@revocable/core';
+import {
+  AccessTokenIssuer,
+  DEFAULT_REVOCATION_POLICY,
+  KeyRing,
+  RevocableError,
+  type RevocationCheck,
+  Verifier,
+} from '@revocable/core';
 
 const revokedIds = new Set<string>();
 const revocation: RevocationCheck = {
+  policy: DEFAULT_REVOCATION_POLICY, // tokens live at most 10 minutes: the verifier's bound
   check: (facts) => (revokedIds.has(facts.tokenId) ? 'token' : undefined),
 };
 

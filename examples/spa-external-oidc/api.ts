@@ -33,8 +33,11 @@ export interface Api {
 export async function createApi(options: ApiOptions): Promise<Api> {
   // The revocation log and the replica. In production the log is SQLite/PostgreSQL and each API
   // process follows it over HTTP (SSE) or Redis; the code below stays the same.
-  const log = new MemoryRevocationLog(); // policy.maxTokenLifetimeMs default 10 min = the provider's token lifetime
-  const replica = new Replica();
+  // One policy for the log and the replica; the verifier takes its lifetime bound from the replica.
+  // Here 10 minutes, the stand-in provider's token lifetime (real Entra ID: 90 minutes, 5_400_000).
+  const policy = { maxTokenLifetimeMs: 600_000, clockSkewMs: 60_000 };
+  const log = new MemoryRevocationLog({ policy });
+  const replica = new Replica({ policy });
   const follower = new ReplicaFollower(replica, new LogFeedSource(log));
   await follower.start();
   const revoker = new Revoker(log);
@@ -43,8 +46,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     issuer: options.issuer,
     audience: options.audience,
     profile: 'entra-v2', // typ JWT and uti: an explicit choice, never a default
-    maxTokenLifetimeSec: 600, // real Entra ID: ~5400, with the log's policy raised to match
-    revocation: replica,
+    revocation: replica, // tokens living longer than replica.policy allows are refused
     allowInsecureLocalhost: options.allowInsecureLocalhost ?? false,
   });
   const backchannel = new BackchannelLogoutReceiver({

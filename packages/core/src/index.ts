@@ -79,7 +79,14 @@ export { BatchingRevocationLog, type BatchingRevocationLogOptions } from './revo
 export type { RevocationCheck, TokenFacts } from './revocation/check.js';
 export type { RevocationLog, RevocationSnapshot, Unsubscribe } from './revocation/log.js';
 export { MemoryRevocationLog, type MemoryRevocationLogOptions } from './revocation/memory-log.js';
-export { Replica, type ReplicaOptions, type ReplicaStats, type StalePolicy } from './revocation/replica.js';
+export { checkRevocationPolicy } from './revocation/policy.js';
+export {
+  Replica,
+  type ReplicaOptions,
+  type ReplicaStats,
+  STALE_POLICIES,
+  type StalePolicy,
+} from './revocation/replica.js';
 export { type RevocationAudit, Revoker } from './revocation/revoker.js';
 export {
   type AllowRule,

@@ -6,6 +6,7 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
 import {
   type Algorithm,
+  DEFAULT_REVOCATION_POLICY,
   type JWK,
   type KeyResolver,
   KeyRing,
@@ -260,7 +261,10 @@ describe('ECDSA malleability and token-text identities', () => {
     const verifier = f.verifierWith({
       requiredClaims: [],
       cache: false,
-      revocation: { check: (facts) => (revoked.has(facts.tokenId) ? 'token' : undefined) },
+      revocation: {
+        policy: DEFAULT_REVOCATION_POLICY,
+        check: (facts) => (revoked.has(facts.tokenId) ? 'token' : undefined),
+      },
     });
     const token = forgeSigned(f.key, f.header(), without(claims(), 'jti'));
     revoked.add(verifier.verifySync(token).facts.tokenId);
@@ -273,7 +277,10 @@ describe('ECDSA malleability and token-text identities', () => {
     const verifier = f.verifierWith({
       requiredClaims: [],
       cache: false,
-      revocation: { check: (facts) => (revoked.has(facts.tokenId) ? 'token' : undefined) },
+      revocation: {
+        policy: DEFAULT_REVOCATION_POLICY,
+        check: (facts) => (revoked.has(facts.tokenId) ? 'token' : undefined),
+      },
     });
     const token = forgeSigned(f.key, f.header(), without(claims(), 'jti'));
     revoked.add(verifier.verifySync(token).facts.tokenId);
@@ -991,6 +998,7 @@ describe('weak and mislabelled keys', () => {
       issuer: ISS,
       audience: AUD,
       clock: () => NOW_MS,
+      revocation: 'none',
     });
     const token = forgeSigned(
       { alg: 'RS256', privateKey },
@@ -1007,6 +1015,7 @@ describe('weak and mislabelled keys', () => {
       issuer: ISS,
       audience: AUD,
       clock: () => NOW_MS,
+      revocation: 'none',
     });
     const token = forgeSigned(fx.RS256.key, { alg: 'RS256', typ: 'at+jwt', kid: 'strong' }, claims());
     expect(verifier.verifySync(token).header.kid).toBe('strong');

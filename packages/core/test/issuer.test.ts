@@ -51,7 +51,15 @@ describe('issuer lifetime against the key ring', () => {
       lifetimeSec: 3600,
       clock,
     });
-    const verifier = new Verifier({ keys: ring, issuer: ISS, audience: AUD, clock, cache: false });
+    const verifier = new Verifier({
+      keys: ring,
+      issuer: ISS,
+      audience: AUD,
+      clock,
+      cache: false,
+      revocation: 'none',
+      maxTokenLifetimeSec: 3600,
+    });
     const { token } = issuer.issue({ sub: 'u' });
     await ring.rotate();
     now += 3_599_000;

@@ -78,7 +78,7 @@ describe('key rings sharing one store', () => {
     const token = new AccessTokenIssuer({ keys: other, issuer: ISSUER, audience: AUDIENCE }).issue({
       sub: 'u1',
     }).token;
-    const verifier = new Verifier({ keys: running, issuer: ISSUER, audience: AUDIENCE });
+    const verifier = new Verifier({ keys: running, issuer: ISSUER, audience: AUDIENCE, revocation: 'none' });
     const readsBefore = store.lists;
     // The synchronous path never waits: it fails now and has started the reload.
     expect(() => verifier.verifySync(token)).toThrow(expect.objectContaining({ code: 'ERR_KEY_UNKNOWN' }));
@@ -99,7 +99,7 @@ describe('key rings sharing one store', () => {
     const { token } = new AccessTokenIssuer({ keys: other, issuer: ISSUER, audience: AUDIENCE }).issue({
       sub: 'u2',
     });
-    const verifier = new Verifier({ keys: running, issuer: ISSUER, audience: AUDIENCE });
+    const verifier = new Verifier({ keys: running, issuer: ISSUER, audience: AUDIENCE, revocation: 'none' });
     expect((await verifier.verify(token)).claims.sub).toBe('u2');
   });
 

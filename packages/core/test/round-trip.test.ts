@@ -8,7 +8,7 @@ describe('issue then verify', () => {
     it(`accepts a fresh ${alg} token and returns its claims`, async () => {
       const ring = await KeyRing.open({ alg });
       const issuer = new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: 'api' });
-      const verifier = new Verifier({ keys: ring, issuer: ISS, audience: 'api' });
+      const verifier = new Verifier({ keys: ring, issuer: ISS, audience: 'api', revocation: 'none' });
       const { token, claims } = issuer.issue({ sub: 'user-1', sid: 's1', scope: 'read' });
       const verified = verifier.verifySync(token);
       expect(verified.claims).toEqual(claims);
@@ -23,7 +23,13 @@ describe('issue then verify', () => {
     let now = Date.UTC(2026, 0, 1);
     const ring = await KeyRing.open({ clock: () => now, maxTokenLifetimeSec: 600, graceSec: 0 });
     const issuer = new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: 'api', clock: () => now });
-    const verifier = new Verifier({ keys: ring, issuer: ISS, audience: 'api', clock: () => now });
+    const verifier = new Verifier({
+      keys: ring,
+      issuer: ISS,
+      audience: 'api',
+      clock: () => now,
+      revocation: 'none',
+    });
     const before = issuer.issue({ sub: 'u' }).token;
     const oldKid = ring.signingKey().kid;
     const published = (await ring.jwks()).keys.map((k) => k.kid);

@@ -42,8 +42,10 @@ describe('maxTokenLifetimeSec', () => {
     expectRejected(verifier, token, { code: 'ERR_CLAIM_INVALID', claim: 'iat' });
   });
 
-  it('leaves long-lived tokens alone when it is not set (the default)', () => {
-    expect(f.verifierWith({}).verifySync(lifetime(86_400)).claims.exp).toBe(NOW + 86_400);
+  it("is 600 s when not set on a verifier without revocation ('none'), and any explicit value there", () => {
+    expectRejected(f.verifierWith({}), lifetime(601), { code: 'ERR_CLAIM_INVALID', claim: 'exp' });
+    const long = f.verifierWith({ maxTokenLifetimeSec: 86_400 });
+    expect(long.verifySync(lifetime(86_400)).claims.exp).toBe(NOW + 86_400);
   });
 
   it('refuses a too long-lived token on every verify, cached or not', () => {
@@ -57,12 +59,20 @@ describe('maxTokenLifetimeSec', () => {
     it(`is refused at construction when it is ${String(bad)} (ERR_CONFIG_INVALID)`, () => {
       let err: unknown;
       try {
-        new Verifier({ keys: f.ring, issuer: ISS, audience: AUD, clock, maxTokenLifetimeSec: bad as number });
+        new Verifier({
+          keys: f.ring,
+          issuer: ISS,
+          audience: AUD,
+          clock,
+          revocation: 'none',
+          maxTokenLifetimeSec: bad as number,
+        });
       } catch (e) {
         err = e;
       }
       expect(err).toBeInstanceOf(RevocableError);
       expect((err as RevocableError).code).toBe('ERR_CONFIG_INVALID');
+      expect((err as RevocableError).message).toContain('maxTokenLifetimeSec');
     });
   }
 });

@@ -98,6 +98,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       keys,
       issuer: config.issuer,
       audience: config.audience,
+      revocation: 'none',
       maxTokenLifetimeSec: config.accessTokenTtlSec,
     });
     // Revocations arriving during a commit are written together: one transaction instead of N.

@@ -2,9 +2,8 @@ import { RevocableError } from '../errors.js';
 import type { Algorithm } from '../keys/algorithms.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../keys/remote-jwks.js';
 import type { RevocationCheck } from '../revocation/check.js';
-import { DEFAULT_REVOCATION_POLICY } from '../revocation/validate.js';
 import type { SizeLimits } from '../token/compact.js';
-import { type VerifiedToken, Verifier } from '../verify/verifier.js';
+import { revocationBounds, type VerifiedToken, Verifier } from '../verify/verifier.js';
 import { discoverIssuer, type IssuerMetadata, type MetadataKind } from './discovery.js';
 import { type TokenProfile, type TokenProfileName, tokenProfile } from './token-profiles.js';
 
@@ -32,18 +31,22 @@ export interface TrustedIssuerOptions {
   /** Overrides the profile's token id claim. */
   readonly tokenIdClaim?: string;
   /**
-   * The longest access-token lifetime (`exp - iat`) accepted from this issuer, seconds; longer-lived
-   * tokens are refused (`ERR_CLAIM_INVALID`, claim `exp`). Session, subject and issuer cutoffs are
-   * forgotten after the revocation log's `policy.maxTokenLifetimeMs`, so a token living longer than
-   * that would come back to life: keep this at or below the log's figure, and raise both together.
-   * Default 600 (the log's default: 10 minutes). Entra ID issues 60–90 minute tokens, Auth0 24 hours
-   * by default, Keycloak 5 minutes.
+   * Required. The revocation hook, usually a {@link Replica}: the issuer's tokens are bounded by its
+   * `policy` (`maxTokenLifetimeMs`, and `clockSkewMs` for the clock tolerance), so set the log's and the
+   * replica's policy to the longest lifetime this issuer uses. Entra ID issues 60–90 minute tokens,
+   * Auth0 24 hours by default, Keycloak 5 minutes. `'none'` verifies without revocation, and must be
+   * said: omitting it throws `ERR_CONFIG_INVALID` before any request.
+   */
+  readonly revocation: RevocationCheck | 'none';
+  /**
+   * A tighter bound on `exp - iat`, seconds (`ERR_CLAIM_INVALID`, claim `exp`): at most the revocation
+   * policy's (a longer one throws `ERR_CONFIG_INVALID` naming both). Default: the policy's; with
+   * `revocation: 'none'`, 600 s unless given.
    */
   readonly maxTokenLifetimeSec?: number;
-  /** The revocation hook, usually a {@link Replica}. */
-  readonly revocation?: RevocationCheck;
   /** Accepted algorithms. Default EdDSA, ES256, RS256 (a published key set never yields an HS256 key). */
   readonly algorithms?: readonly Algorithm[];
+  /** At most the revocation policy's `clockSkewMs`; default 5 s (see {@link VerifierOptions}). */
   readonly clockToleranceSec?: number;
   readonly cache?: { readonly maxEntries: number } | false;
   readonly limits?: Partial<SizeLimits>;
@@ -62,13 +65,15 @@ function config(message: string): RevocableError {
 }
 
 /**
- * An external issuer this API trusts: its keys (a {@link RemoteJwks}), the {@link Verifier} built
- * for its `iss`, `aud` and token profile, and the lifetime bound that keeps revocation sound. Made by
- * {@link trustIssuer}.
+ * An external issuer this API trusts: its keys (a {@link RemoteJwks}) and the {@link Verifier} built
+ * for its `iss`, `aud`, token profile and revocation policy (which bounds the tokens' lifetime). Made
+ * by {@link trustIssuer}.
  *
  * @example
  * ```ts
- * const entra = await trustIssuer({ ...entraIssuer(tenantId, 'v2'), audience: apiClientId, profile: 'entra-v2', maxTokenLifetimeSec: 5400, revocation: replica });
+ * const policy = { maxTokenLifetimeMs: 5_400_000, clockSkewMs: 60_000 }; // Entra ID: up to 90 minutes
+ * const replica = new Replica({ policy }); // following a log opened with the same policy
+ * const entra = await trustIssuer({ ...entraIssuer(tenantId, 'v2'), audience: apiClientId, profile: 'entra-v2', revocation: replica });
  * const { claims, facts } = await entra.verify(token);
  * ```
  */
@@ -79,7 +84,6 @@ export class TrustedIssuer {
   readonly profile: TokenProfile;
   /** The checked discovery document, when the issuer was configured by discovery. */
   readonly metadata: IssuerMetadata | undefined;
-  readonly maxTokenLifetimeSec: number;
 
   constructor(parts: {
     readonly issuer: string;
@@ -87,14 +91,17 @@ export class TrustedIssuer {
     readonly verifier: Verifier;
     readonly profile: TokenProfile;
     readonly metadata: IssuerMetadata | undefined;
-    readonly maxTokenLifetimeSec: number;
   }) {
     this.issuer = parts.issuer;
     this.keys = parts.keys;
     this.verifier = parts.verifier;
     this.profile = parts.profile;
     this.metadata = parts.metadata;
-    this.maxTokenLifetimeSec = parts.maxTokenLifetimeSec;
+  }
+
+  /** The longest lifetime accepted from this issuer, seconds: its verifier's (the revocation policy's). */
+  get maxTokenLifetimeSec(): number {
+    return this.verifier.maxTokenLifetimeSec;
   }
 
   /**
@@ -105,8 +112,8 @@ export class TrustedIssuer {
    * const { claims } = await issuer.verify(token);
    * ```
    */
-  async verify(token: string): Promise<VerifiedToken> {
-    return this.#bounded(await this.verifier.verify(token));
+  verify(token: string): Promise<VerifiedToken> {
+    return this.verifier.verify(token);
   }
 
   /**
@@ -118,18 +125,7 @@ export class TrustedIssuer {
    * ```
    */
   verifySync(token: string): VerifiedToken {
-    return this.#bounded(this.verifier.verifySync(token));
-  }
-
-  #bounded(result: VerifiedToken): VerifiedToken {
-    if (result.claims.exp - result.claims.iat > this.maxTokenLifetimeSec) {
-      throw new RevocableError(
-        'ERR_CLAIM_INVALID',
-        `The token lives longer than the ${this.maxTokenLifetimeSec} s allowed for its issuer (maxTokenLifetimeSec).`,
-        { claim: 'exp' },
-      );
-    }
-    return result;
+    return this.verifier.verifySync(token);
   }
 }
 
@@ -145,8 +141,7 @@ export class TrustedIssuer {
  *   issuer: 'https://example.eu.auth0.com/',
  *   audience: 'https://api.example.com',
  *   profile: 'auth0', // Auth0's default token profile sends typ JWT
- *   maxTokenLifetimeSec: 3600,
- *   revocation: replica,
+ *   revocation: replica, // its policy's maxTokenLifetimeMs: at least Auth0's token lifetime
  * });
  * ```
  */
@@ -157,12 +152,14 @@ export async function trustIssuer(options: TrustedIssuerOptions): Promise<Truste
   if (options.discoveryUrl !== undefined && options.jwksUri !== undefined) {
     throw config('Give discoveryUrl or jwksUri, not both.');
   }
-  const profile = tokenProfile(options.profile ?? 'rfc9068');
-  const maxTokenLifetimeSec =
-    options.maxTokenLifetimeSec ?? DEFAULT_REVOCATION_POLICY.maxTokenLifetimeMs / 1000;
-  if (!Number.isFinite(maxTokenLifetimeSec) || maxTokenLifetimeSec <= 0) {
-    throw config('maxTokenLifetimeSec must be a positive number of seconds.');
+  if (options.revocation === undefined) {
+    throw config(
+      "revocation is missing: pass a Replica (or any RevocationCheck) to check this issuer's revocations, or 'none' to verify without them.",
+    );
   }
+  // The policy's bounds are checked before discovery: a refused bound fails without a request.
+  revocationBounds(options);
+  const profile = tokenProfile(options.profile ?? 'rfc9068');
   const insecure = options.allowInsecureLocalhost === true;
   const fetchImpl = options.fetch ?? globalThis.fetch;
   let metadata: IssuerMetadata | undefined;
@@ -194,7 +191,10 @@ export async function trustIssuer(options: TrustedIssuerOptions): Promise<Truste
     types: options.types ?? profile.types,
     requiredClaims: options.requiredClaims ?? profile.requiredClaims,
     tokenIdClaim: options.tokenIdClaim ?? profile.tokenIdClaim,
-    ...(options.revocation === undefined ? {} : { revocation: options.revocation }),
+    revocation: options.revocation,
+    ...(options.maxTokenLifetimeSec === undefined
+      ? {}
+      : { maxTokenLifetimeSec: options.maxTokenLifetimeSec }),
     ...(options.clockToleranceSec === undefined ? {} : { clockToleranceSec: options.clockToleranceSec }),
     ...(options.cache === undefined ? {} : { cache: options.cache }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
@@ -207,6 +207,5 @@ export async function trustIssuer(options: TrustedIssuerOptions): Promise<Truste
     verifier,
     profile,
     metadata,
-    maxTokenLifetimeSec,
   });
 }

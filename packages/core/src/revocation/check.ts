@@ -1,4 +1,5 @@
 import type { RuleKind } from '../errors.js';
+import type { RevocationPolicy } from './validate.js';
 
 /**
  * What the revocation rules need to know about a verified token, computed once per token (and kept by
@@ -25,14 +26,26 @@ export interface TokenFacts {
  * - It returns the kind of a rule that revokes the token, or `undefined` when none does.
  * - When its state is too old to answer and its policy is fail-closed it throws a `RevocableError`
  *   with `ERR_REVOCATION_STALE`; it never throws anything else.
+ * - `policy` is the {@link RevocationPolicy} its rules were kept under (a {@link Replica}'s is the
+ *   log's). It is required: a verifier takes its lifetime bound and the most clock tolerance it may
+ *   allow from it, once, when it is made, so no token outlives the rules that could revoke it.
  *
  * @example
  * ```ts
- * const revocation: RevocationCheck = { check: (facts) => (denied.has(facts.tokenId) ? 'token' : undefined) };
+ * const revocation: RevocationCheck = {
+ *   policy: DEFAULT_REVOCATION_POLICY, // tokens live at most 10 minutes
+ *   check: (facts) => (denied.has(facts.tokenId) ? 'token' : undefined),
+ * };
  * const verifier = new Verifier({ keys, issuer, audience, revocation });
  * ```
  */
 export interface RevocationCheck {
+  /**
+   * The longest token lifetime and the clock margin the rules are kept for (milliseconds). Read once,
+   * when a verifier is made: a verifier refuses a longer `maxTokenLifetimeSec` or a clock tolerance
+   * beyond `clockSkewMs`.
+   */
+  readonly policy: RevocationPolicy;
   check(facts: TokenFacts): RuleKind | undefined;
   /**
    * Optional: called by the verifier's async `verify` when `check` threw `ERR_REVOCATION_STALE`, to

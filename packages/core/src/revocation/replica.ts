@@ -2,9 +2,10 @@ import { RevocableError, type RuleKind } from '../errors.js';
 import type { RevocationCheck, TokenFacts } from './check.js';
 import { CutoffMap } from './cutoff-map.js';
 import type { RevocationSnapshot } from './log.js';
+import { checkRevocationPolicy } from './policy.js';
 import type { RevocationEvent } from './rules.js';
 import { MAX_INITIAL_CAPACITY, TokenIdTable } from './token-id-table.js';
-import { DEFAULT_REVOCATION_POLICY } from './validate.js';
+import { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from './validate.js';
 
 /** A full purge pass over an id table takes at most this fraction of the longest token lifetime. */
 const PASS_FRACTION = 4;
@@ -31,6 +32,20 @@ function scopeOf(iss: unknown): string {
  */
 export type StalePolicy = 'fail-closed' | 'fail-open' | 'introspect';
 
+/**
+ * Every {@link StalePolicy}, for configuration parsers.
+ *
+ * @example
+ * ```ts
+ * if (!STALE_POLICIES.includes(value as StalePolicy)) throw new Error('unknown stale policy');
+ * ```
+ */
+export const STALE_POLICIES: readonly StalePolicy[] = Object.freeze([
+  'fail-closed',
+  'fail-open',
+  'introspect',
+]);
+
 /** Options of a {@link Replica}. */
 export interface ReplicaOptions {
   /** Longest time without news from the feed before the stale policy applies, ms. Default 30,000. */
@@ -49,11 +64,13 @@ export interface ReplicaOptions {
    */
   readonly purgeBudget?: number;
   /**
-   * The longest access-token lifetime of the issuers this replica trusts, ms (the log's
-   * `maxTokenLifetimeMs`). Purging sweeps each id table in full within a quarter of it, whatever the
-   * table's size, so the entries held stay proportional to one lifetime of revocations. Default
-   * 600,000 (10 minutes).
+   * The policy of the log this replica follows: give it the log's own. A verifier following the
+   * replica takes its lifetime bound and its largest clock tolerance from it, and purging sweeps each
+   * id table in full within a quarter of `maxTokenLifetimeMs`, whatever the table's size. Default
+   * {@link DEFAULT_REVOCATION_POLICY} (10 minutes, 60 s), the default of every log.
    */
+  readonly policy?: RevocationPolicy;
+  /** @deprecated Use `policy` (`{ ...DEFAULT_REVOCATION_POLICY, maxTokenLifetimeMs }`); removed in the next release. */
   readonly maxTokenLifetimeMs?: number;
   readonly clock?: () => number;
 }
@@ -123,6 +140,7 @@ export class Replica implements RevocationCheck {
   #unscopedAllowedUntil = 0;
   readonly #maxStalenessMs: number;
   readonly #policy: StalePolicy;
+  readonly #revocationPolicy: RevocationPolicy;
   readonly #introspect: ((facts: TokenFacts) => Promise<boolean>) | undefined;
   readonly #allowlist: boolean;
   readonly #purgeBudget: number;
@@ -152,17 +170,22 @@ export class Replica implements RevocationCheck {
     this.#introspect = options.introspect;
     this.#allowlist = options.allowlist ?? false;
     this.#purgeBudget = options.purgeBudget ?? 8192;
-    const lifetime = options.maxTokenLifetimeMs ?? DEFAULT_REVOCATION_POLICY.maxTokenLifetimeMs;
-    this.#passMs = lifetime / PASS_FRACTION;
+    if (options.policy !== undefined && options.maxTokenLifetimeMs !== undefined)
+      throw new RevocableError('ERR_CONFIG_INVALID', 'Give policy, not maxTokenLifetimeMs as well.');
+    this.#revocationPolicy = checkRevocationPolicy(
+      options.policy ??
+        (options.maxTokenLifetimeMs === undefined
+          ? DEFAULT_REVOCATION_POLICY
+          : { ...DEFAULT_REVOCATION_POLICY, maxTokenLifetimeMs: options.maxTokenLifetimeMs }),
+    );
+    this.#passMs = this.#revocationPolicy.maxTokenLifetimeMs / PASS_FRACTION;
     this.#clock = options.clock ?? Date.now;
     this.#purgedAt = this.#clock();
     if (!(Number.isSafeInteger(this.#purgeBudget) && this.#purgeBudget > 0))
       throw new RevocableError('ERR_CONFIG_INVALID', 'purgeBudget must be a positive whole number.');
-    if (!(Number.isFinite(lifetime) && lifetime > 0))
-      throw new RevocableError('ERR_CONFIG_INVALID', 'maxTokenLifetimeMs must be a positive number.');
     if (!(this.#maxStalenessMs > 0))
       throw new RevocableError('ERR_CONFIG_INVALID', 'maxStalenessMs must be positive.');
-    if (!['fail-closed', 'fail-open', 'introspect'].includes(this.#policy)) {
+    if (!STALE_POLICIES.includes(this.#policy)) {
       throw new RevocableError(
         'ERR_CONFIG_INVALID',
         'stalePolicy must be fail-closed, fail-open or introspect.',
@@ -178,6 +201,19 @@ export class Replica implements RevocationCheck {
       this.#timer = setInterval(() => this.#tick(), interval);
       this.#timer.unref();
     }
+  }
+
+  /**
+   * The revocation policy this replica was made with (frozen): a verifier following it reads its
+   * lifetime bound and clock tolerance from here. See {@link RevocationCheck.policy}.
+   *
+   * @example
+   * ```ts
+   * replica.policy.maxTokenLifetimeMs; // 600000
+   * ```
+   */
+  get policy(): RevocationPolicy {
+    return this.#revocationPolicy;
   }
 
   /** The last `seq` applied. */

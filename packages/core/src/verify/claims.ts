@@ -24,8 +24,8 @@ export interface ClaimPolicy {
   readonly required: readonly string[];
   /** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`. */
   readonly clockToleranceSec: number;
-  /** Longest accepted `exp - iat`, in seconds; `undefined` for no bound. */
-  readonly maxTokenLifetimeSec?: number | undefined;
+  /** Longest accepted `exp - iat`, in seconds (from the revocation policy: there is always one). */
+  readonly maxTokenLifetimeSec: number;
 }
 
 function invalid(claim: string, message: string): RevocableError {
@@ -58,7 +58,7 @@ export function checkTimeClaims(claims: AccessTokenClaims, nowSec: number, toler
 
 /**
  * Checks the claims of a token whose signature is valid, in order: types of `exp`/`nbf`/`iat`, the
- * lifetime `exp - iat` when bounded, the times, then `iss`, `sub`, `aud`, the types of the other registered claims and the required set.
+ * lifetime `exp - iat`, the times, then `iss`, `sub`, `aud`, the types of the other registered claims and the required set.
  */
 export function checkClaims(
   payload: Record<string, unknown>,
@@ -70,7 +70,7 @@ export function checkClaims(
   if (!isNumericDate(iat)) throw invalid('iat', 'The "iat" claim is missing or not a number.');
   if (nbf !== undefined && !isNumericDate(nbf)) throw invalid('nbf', 'The "nbf" claim is not a number.');
   const maxLifetime = policy.maxTokenLifetimeSec;
-  if (maxLifetime !== undefined && exp - iat > maxLifetime) {
+  if (exp - iat > maxLifetime) {
     throw invalid('exp', `The token lives longer than the ${maxLifetime} s allowed (maxTokenLifetimeSec).`);
   }
   const claims = payload as AccessTokenClaims;

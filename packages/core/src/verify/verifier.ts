@@ -4,6 +4,8 @@ import { ALGORITHMS, type Algorithm, isAlgorithm } from '../keys/algorithms.js';
 import { verifyWith } from '../keys/signing.js';
 import type { KeyResolver } from '../keys/verification-key.js';
 import type { RevocationCheck, TokenFacts } from '../revocation/check.js';
+import { checkRevocationPolicy } from '../revocation/policy.js';
+import { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from '../revocation/validate.js';
 import {
   DEFAULT_SIZE_LIMITS,
   decodeJsonObject,
@@ -36,24 +38,29 @@ export interface VerifierOptions {
   /** The claim that identifies one token for `token` rules. Default `jti` (Entra ID: `uti`). */
   readonly tokenIdClaim?: string;
   /**
-   * Seconds of clock skew tolerated on `exp`, `nbf`, `iat`. Default 5, at most 300. Keep it within the
-   * revocation log's `clockSkewMs` (default 60 s): token and key rules are kept that long past `exp`,
-   * and a token accepted longer than that past its `exp` would outlive its revocation.
+   * Seconds of clock skew tolerated on `exp`, `nbf`, `iat`: at most the revocation policy's
+   * `clockSkewMs` (rules are kept that long past the last moment they can match, so a token accepted
+   * longer past its `exp` would outlive its revocation) and at most 300. A larger value throws
+   * `ERR_CONFIG_INVALID` naming both. Default 5, or the policy's margin when that is smaller.
    */
   readonly clockToleranceSec?: number;
   /**
    * The longest access-token lifetime (`exp - iat`) accepted, in seconds; a longer-lived token is
    * refused with `ERR_CLAIM_INVALID` (claim `exp`). Checked once per verified token, not per cache hit.
    *
-   * Set it to the revocation log's max token lifetime (`policy.maxTokenLifetimeMs / 1000`, default 600)
-   * and raise both together: session, subject and issuer cutoffs are forgotten that long after they are
-   * made, so a token living longer would come back to life once its cutoff is gone. `iat` is always
-   * required, so a token without it is refused whatever this says. Default: no bound (kept for
-   * compatibility; a verifier with a `revocation` hook should set it).
+   * Default: the revocation policy's `maxTokenLifetimeMs / 1000`. Session, subject and issuer cutoffs
+   * are forgotten that long after they are made, so a token living longer would come back to life: a
+   * larger value throws `ERR_CONFIG_INVALID` naming both; a smaller one is a tighter bound. With
+   * `revocation: 'none'` any positive value is taken, and the default is 600 s
+   * ({@link DEFAULT_REVOCATION_POLICY}). `iat` is always required, so a token without it is refused.
    */
   readonly maxTokenLifetimeSec?: number;
-  /** The revocation hook, called on every verify. */
-  readonly revocation?: RevocationCheck;
+  /**
+   * Required. The revocation hook, called on every verify (usually a {@link Replica}); the verifier
+   * takes its lifetime bound and largest clock tolerance from its `policy`. `'none'` verifies without
+   * revocation, and says so: a verifier never skips revocation by omission.
+   */
+  readonly revocation: RevocationCheck | 'none';
   /** Verified-signature cache size, or `false` for none. Default 10,000 entries. */
   readonly cache?: { readonly maxEntries: number } | false;
   /** Size limits applied before any parsing. */
@@ -74,6 +81,77 @@ export interface VerifiedToken {
 
 function config(message: string): RevocableError {
   return new RevocableError('ERR_CONFIG_INVALID', message);
+}
+
+/** What a verifier takes from its revocation options, checked. */
+interface RevocationBounds {
+  readonly revocation: RevocationCheck | undefined;
+  readonly policy: RevocationPolicy | undefined;
+  readonly maxTokenLifetimeSec: number;
+  readonly tolerance: number;
+}
+
+/**
+ * The revocation check, its policy, and the lifetime bound and clock tolerance that policy allows:
+ * throws `ERR_CONFIG_INVALID` for a missing revocation, a bad policy, or a bound or tolerance beyond
+ * it. Internal (also run by `trustIssuer` before any request).
+ */
+export function revocationBounds(
+  options: Pick<VerifierOptions, 'revocation' | 'maxTokenLifetimeSec' | 'clockToleranceSec'>,
+): RevocationBounds {
+  const { revocation, policy } = revocationOf(options.revocation);
+  return { revocation, policy, ...boundsOf(options, policy) };
+}
+
+/** The revocation check and its checked policy; `'none'` is the only way to have neither. */
+function revocationOf(value: RevocationCheck | 'none' | undefined): {
+  revocation: RevocationCheck | undefined;
+  policy: RevocationPolicy | undefined;
+} {
+  if (value === 'none') return { revocation: undefined, policy: undefined };
+  if (value === undefined) {
+    throw config(
+      "revocation is missing: pass a Replica (or any RevocationCheck) to check revocations, or 'none' to verify without them.",
+    );
+  }
+  if (typeof value !== 'object' || value === null || typeof value.check !== 'function') {
+    throw config("revocation must be a RevocationCheck (e.g. a Replica) or 'none'.");
+  }
+  return { revocation: value, policy: checkRevocationPolicy(value.policy, 'revocation.policy') };
+}
+
+/**
+ * The lifetime bound and clock tolerance: the policy's, or smaller explicit ones. Without a policy
+ * (`'none'`), the explicit bound or the default policy's, and a tolerance of at most 300 s.
+ */
+function boundsOf(
+  options: Pick<VerifierOptions, 'maxTokenLifetimeSec' | 'clockToleranceSec'>,
+  policy: RevocationPolicy | undefined,
+): { maxTokenLifetimeSec: number; tolerance: number } {
+  const explicit = options.maxTokenLifetimeSec;
+  if (
+    explicit !== undefined &&
+    !(typeof explicit === 'number' && Number.isFinite(explicit) && explicit > 0)
+  ) {
+    throw config('maxTokenLifetimeSec must be a positive number of seconds.');
+  }
+  const policyLifetimeSec = (policy ?? DEFAULT_REVOCATION_POLICY).maxTokenLifetimeMs / 1000;
+  if (policy !== undefined && explicit !== undefined && explicit > policyLifetimeSec) {
+    throw config(
+      `maxTokenLifetimeSec (${explicit}) is longer than the revocation policy's maxTokenLifetimeMs (${policy.maxTokenLifetimeMs}): its cutoffs would be forgotten while such a token is still accepted. Raise the log's and the replica's policy instead.`,
+    );
+  }
+  const marginSec = policy === undefined ? 300 : Math.min(300, policy.clockSkewMs / 1000);
+  const tolerance = options.clockToleranceSec ?? Math.min(5, marginSec);
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0 || tolerance > 300) {
+    throw config('clockToleranceSec must be between 0 and 300.');
+  }
+  if (policy !== undefined && tolerance > marginSec) {
+    throw config(
+      `clockToleranceSec (${tolerance}) is beyond the revocation policy's clockSkewMs (${policy.clockSkewMs}): a revoked token could be accepted after its rule is forgotten.`,
+    );
+  }
+  return { maxTokenLifetimeSec: explicit ?? policyLifetimeSec, tolerance };
 }
 
 function nonEmptyStrings(value: string | readonly string[], what: string): Set<string> {
@@ -98,8 +176,7 @@ function nonEmptyStrings(value: string | readonly string[], what: string): Set<s
  *   keys: ring,
  *   issuer: 'https://auth.example',
  *   audience: 'api',
- *   revocation: replica,
- *   maxTokenLifetimeSec: 600, // = the revocation log's policy.maxTokenLifetimeMs / 1000
+ *   revocation: replica, // lifetime bound and clock tolerance: from replica.policy
  * });
  * const { claims } = verifier.verifySync(token); // throws RevocableError
  * ```
@@ -115,6 +192,8 @@ export class Verifier {
   readonly #tokenIdClaim: string;
   readonly #clock: () => number;
   readonly #tolerance: number;
+  readonly #maxTokenLifetimeSec: number;
+  readonly #policy: RevocationPolicy | undefined;
 
   constructor(options: VerifierOptions) {
     if (!options || typeof options.keys?.get !== 'function') throw config('keys must be a KeyResolver.');
@@ -125,21 +204,7 @@ export class Verifier {
     if (types.length === 0 || types.some((t) => t !== null && (typeof t !== 'string' || t.length === 0))) {
       throw config('types must list media types (or null for "no typ").');
     }
-    const maxTokenLifetimeSec = options.maxTokenLifetimeSec;
-    if (
-      maxTokenLifetimeSec !== undefined &&
-      !(
-        typeof maxTokenLifetimeSec === 'number' &&
-        Number.isFinite(maxTokenLifetimeSec) &&
-        maxTokenLifetimeSec > 0
-      )
-    ) {
-      throw config('maxTokenLifetimeSec must be a positive number of seconds.');
-    }
-    const tolerance = options.clockToleranceSec ?? 5;
-    if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 300) {
-      throw config('clockToleranceSec must be between 0 and 300.');
-    }
+    const { revocation, policy, maxTokenLifetimeSec, tolerance } = revocationBounds(options);
     const maxEntries = options.cache === false ? 0 : (options.cache?.maxEntries ?? 10_000);
     if (!Number.isInteger(maxEntries) || maxEntries < 0)
       throw config('cache.maxEntries must be a whole number.');
@@ -161,9 +226,48 @@ export class Verifier {
       maxTokenLifetimeSec,
     };
     this.#tolerance = tolerance;
-    this.#revocation = options.revocation;
+    this.#maxTokenLifetimeSec = maxTokenLifetimeSec;
+    this.#policy = policy;
+    this.#revocation = revocation;
     this.#cache = maxEntries > 0 ? new VerifiedCache(maxEntries) : undefined;
     this.#clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * The longest lifetime (`exp - iat`, seconds) this verifier accepts: its revocation policy's, or the
+   * smaller `maxTokenLifetimeSec` it was given.
+   *
+   * @example
+   * ```ts
+   * verifier.maxTokenLifetimeSec; // 600
+   * ```
+   */
+  get maxTokenLifetimeSec(): number {
+    return this.#maxTokenLifetimeSec;
+  }
+
+  /**
+   * The clock tolerance on `exp`, `nbf` and `iat`, seconds: never beyond the policy's `clockSkewMs`.
+   *
+   * @example
+   * ```ts
+   * verifier.clockToleranceSec; // 5
+   * ```
+   */
+  get clockToleranceSec(): number {
+    return this.#tolerance;
+  }
+
+  /**
+   * The revocation check's policy, read when the verifier was made; `undefined` with `revocation: 'none'`.
+   *
+   * @example
+   * ```ts
+   * verifier.policy === replica.policy; // true
+   * ```
+   */
+  get policy(): RevocationPolicy | undefined {
+    return this.#policy;
   }
 
   /**

@@ -39,7 +39,7 @@ function remote(server: TestServer, options: Partial<RemoteJwksOptions> = {}): R
 }
 
 function verifierOf(keys: RemoteJwks): Verifier {
-  return new Verifier({ keys, issuer: ISS, audience: AUD, clock, clockToleranceSec: 0 });
+  return new Verifier({ keys, issuer: ISS, audience: AUD, clock, clockToleranceSec: 0, revocation: 'none' });
 }
 
 function token(key: IssuerKey, kid = key.kid): Promise<string> {

@@ -5,6 +5,7 @@ import {
   metadataUrlOf,
   Replica,
   type RevocableError,
+  type RevocationPolicy,
   type TOKEN_PROFILES,
   type TrustedIssuerOptions,
   trustIssuer,
@@ -56,7 +57,21 @@ async function op(
 }
 
 function trust(server: { issuer: string }, options: Partial<TrustedIssuerOptions> = {}) {
-  return trustIssuer({ issuer: server.issuer, audience: AUD, allowInsecureLocalhost: true, ...options });
+  return trustIssuer({
+    issuer: server.issuer,
+    audience: AUD,
+    allowInsecureLocalhost: true,
+    revocation: 'none',
+    ...options,
+  });
+}
+
+/** A fresh replica (no rules) following `policy`. */
+function replicaWith(policy?: RevocationPolicy): Replica {
+  const replica = new Replica({ purgeIntervalMs: 0, ...(policy && { policy }) });
+  replicas.push(replica);
+  replica.load({ events: [], seq: 0, takenAt: Date.now() });
+  return replica;
 }
 
 function claims(iss: string, extra: Record<string, unknown> = {}): JWTPayload {
@@ -183,9 +198,7 @@ describe('a trusted issuer', () => {
 
   it('with an Entra profile requires uti and revokes by it', async () => {
     const server = await op();
-    const replica = new Replica({ purgeIntervalMs: 0 });
-    replicas.push(replica);
-    replica.load({ events: [], seq: 0, takenAt: Date.now() });
+    const replica = replicaWith();
     const entra = await trust(server, { profile: 'entra-v2', revocation: replica });
     const entraClaims = claims(server.issuer, { jti: undefined, uti: 'AbCdEf123' });
     const token = await sign(key, entraClaims, { typ: 'JWT' });
@@ -236,6 +249,67 @@ describe('a trusted issuer', () => {
     expect(await codeOf(trust(server, { jwksUri: `${server.origin}/nothing`, preload: false }))).toBe(
       'resolved',
     );
+  });
+});
+
+describe('a trusted issuer and its revocation policy', () => {
+  it('is refused without revocation, before any request, saying to pass a replica or "none"', async () => {
+    const server = await op();
+    const { revocation: _omitted, ...options } = {
+      issuer: server.issuer,
+      audience: AUD,
+      allowInsecureLocalhost: true,
+      revocation: 'none',
+    } as const;
+    const err = await trustIssuer(options as TrustedIssuerOptions).catch((e: RevocableError) => e);
+    expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+    expect((err as RevocableError).message).toMatch(/replica/i);
+    expect((err as RevocableError).message).toContain("'none'");
+    expect(server.hitsOf('/.well-known/openid-configuration')).toBe(0);
+  });
+
+  it("verifies without revocation only with revocation: 'none', bounded by the default 600 s", async () => {
+    const server = await op();
+    const issuer = await trust(server, { revocation: 'none' });
+    expect(issuer.maxTokenLifetimeSec).toBe(600);
+    const iat = Math.floor(Date.now() / 1000);
+    expect(await codeOf(issuer.verify(await sign(key, claims(server.issuer, { exp: iat + 600 }))))).toBe(
+      'resolved',
+    );
+    expect(await codeOf(issuer.verify(await sign(key, claims(server.issuer, { exp: iat + 601 }))))).toBe(
+      'ERR_CLAIM_INVALID',
+    );
+  });
+
+  it('takes its lifetime bound from the replica policy: an hour-long policy accepts an hour-long token', async () => {
+    const server = await op();
+    const hour = { maxTokenLifetimeMs: 3_600_000, clockSkewMs: 60_000 };
+    const issuer = await trust(server, { revocation: replicaWith(hour) });
+    expect(issuer.maxTokenLifetimeSec).toBe(3600);
+    const iat = Math.floor(Date.now() / 1000);
+    expect(await codeOf(issuer.verify(await sign(key, claims(server.issuer, { exp: iat + 3600 }))))).toBe(
+      'resolved',
+    );
+    const long = await sign(key, claims(server.issuer, { exp: iat + 3601 }));
+    expect(await codeOf(issuer.verify(long))).toBe('ERR_CLAIM_INVALID');
+  });
+
+  it('refuses a 3,600 s token when its replica keeps cutoffs for 600 s, with no bound given', async () => {
+    const server = await op();
+    const issuer = await trust(server, { revocation: replicaWith() });
+    const iat = Math.floor(Date.now() / 1000);
+    const long = await sign(key, claims(server.issuer, { exp: iat + 3600 }));
+    expect(await codeOf(issuer.verify(long))).toBe('ERR_CLAIM_INVALID');
+  });
+
+  it('refuses at startup a maxTokenLifetimeSec longer than its replica policy, naming both values', async () => {
+    const server = await op();
+    const err = await trust(server, { revocation: replicaWith(), maxTokenLifetimeSec: 5400 }).catch(
+      (e: RevocableError) => e,
+    );
+    expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+    expect((err as RevocableError).message).toContain('5400');
+    expect((err as RevocableError).message).toContain('600000');
   });
 });
 

@@ -10,7 +10,7 @@ async function setup() {
     keys,
     issuer: 'https://auth.example',
     audience: 'api',
-    maxTokenLifetimeSec: 600,
+    revocation: 'none',
   });
   return { issuer, verifier };
 }

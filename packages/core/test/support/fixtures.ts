@@ -22,7 +22,10 @@ export interface TokenHeader {
   [member: string]: unknown;
 }
 
-/** One algorithm's ring, its active key, an issuer, and a strict verifier (tolerance 0), all on `clock`. */
+/**
+ * One algorithm's ring, its active key, an issuer, and a strict verifier (tolerance 0, no revocation,
+ * tokens of at most 600 s), all on `clock`.
+ */
 export interface Fixture {
   readonly alg: Algorithm;
   readonly ring: KeyRing;
@@ -54,7 +57,14 @@ export function without<T extends Record<string, unknown>>(
 export async function fixtureFor(alg: Algorithm): Promise<Fixture> {
   const ring = await KeyRing.open({ alg, clock });
   const key = ring.signingKey();
-  const base: VerifierOptions = { keys: ring, issuer: ISS, audience: AUD, clock, clockToleranceSec: 0 };
+  const base: VerifierOptions = {
+    keys: ring,
+    issuer: ISS,
+    audience: AUD,
+    clock,
+    clockToleranceSec: 0,
+    revocation: 'none',
+  };
   return {
     alg,
     ring,
