@@ -1,4 +1,12 @@
-import { AccessTokenIssuer, KeyRing, REGISTERED_CLAIMS, RevocableError, Verifier } from '@revocable/core';
+import {
+  AccessTokenIssuer,
+  DEFAULT_REVOCATION_POLICY,
+  KeyRing,
+  REGISTERED_CLAIMS,
+  RevocableError,
+  type RevocationPolicy,
+  Verifier,
+} from '@revocable/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const ISS = 'https://auth.example';
@@ -15,42 +23,49 @@ function errorOf(run: () => unknown): RevocableError {
   throw new Error('expected a RevocableError, but nothing was thrown');
 }
 
-describe('issuer lifetime against the key ring', () => {
-  it('exposes the ring maximum token lifetime (default 600 s)', async () => {
-    expect((await KeyRing.open()).maxTokenLifetimeSec).toBe(600);
-    expect((await KeyRing.open({ maxTokenLifetimeSec: 3600 })).maxTokenLifetimeSec).toBe(3600);
+const HOUR: RevocationPolicy = { maxTokenLifetimeMs: 3_600_000, clockSkewMs: 60_000 };
+
+describe('issuer and key ring under one revocation policy', () => {
+  it('opens a ring on the default policy (600 s, 60 s margin), or on the policy given', async () => {
+    expect((await KeyRing.open()).policy).toEqual(DEFAULT_REVOCATION_POLICY);
+    expect((await KeyRing.open({ policy: HOUR })).policy).toEqual(HOUR);
   });
 
-  it('refuses a lifetime longer than the ring keeps retired keys for (ERR_CONFIG_INVALID)', async () => {
-    const ring = await KeyRing.open(); // maxTokenLifetimeSec 600
-    const err = errorOf(
-      () => new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: AUD, lifetimeSec: 601 }),
-    );
-    expect(err.code).toBe('ERR_CONFIG_INVALID');
-    expect(err.message).toContain('maxTokenLifetimeSec');
+  it("takes the ring's policy by default: tokens live its maxTokenLifetimeMs", async () => {
+    const ring = await KeyRing.open({ policy: HOUR });
+    const issuer = new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: AUD });
+    expect(issuer.policy).toEqual(HOUR);
+    expect(issuer.maxLifetimeSec).toBe(3600);
+    expect(issuer.issue({ sub: 'u' }).expiresIn).toBe(3600);
   });
 
-  it('refuses the default 600 s lifetime on a ring whose maximum is shorter', async () => {
-    const ring = await KeyRing.open({ maxTokenLifetimeSec: 300 });
-    expect(errorOf(() => new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: AUD })).code).toBe(
-      'ERR_CONFIG_INVALID',
-    );
-    expect(
-      new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: AUD, lifetimeSec: 300 }).maxLifetimeSec,
-    ).toBe(300);
-  });
-
-  it('accepts a lifetime equal to the ring maximum, and the retired key verifies its last token to the end', async () => {
-    let now = Date.UTC(2026, 0, 1);
-    const clock = () => now;
-    const ring = await KeyRing.open({ clock, maxTokenLifetimeSec: 3600, graceSec: 0 });
+  it('takes a shorter policy than the ring, and its tokens live that long', async () => {
+    const ring = await KeyRing.open({ policy: HOUR });
     const issuer = new AccessTokenIssuer({
       keys: ring,
       issuer: ISS,
       audience: AUD,
-      lifetimeSec: 3600,
-      clock,
+      policy: DEFAULT_REVOCATION_POLICY,
     });
+    expect(issuer.issue({ sub: 'u' }).expiresIn).toBe(600);
+  });
+
+  it('refuses a policy longer than the ring keeps retired keys for, naming both values', async () => {
+    const ring = await KeyRing.open(); // 600 s
+    const err = errorOf(
+      () => new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: AUD, policy: HOUR }),
+    );
+    expect(err.code).toBe('ERR_CONFIG_INVALID');
+    expect(err.message).toContain('3600000');
+    expect(err.message).toContain('600000');
+  });
+
+  it('keeps a retired key verifying for the policy lifetime plus its clock margin, and no longer', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const clock = () => now;
+    const policy = { maxTokenLifetimeMs: 3_600_000, clockSkewMs: 0 };
+    const ring = await KeyRing.open({ clock, policy });
+    const issuer = new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: AUD, clock });
     const verifier = new Verifier({
       keys: ring,
       issuer: ISS,
@@ -65,6 +80,8 @@ describe('issuer lifetime against the key ring', () => {
     now += 3_599_000;
     await ring.pruneRetired();
     expect(verifier.verifySync(token).claims.sub).toBe('u');
+    now += 1_000;
+    expect(ring.list().find((k) => k.state === 'retired')?.verifyUntil).toBe(now);
   });
 
   it('refuses options without a key ring (ERR_CONFIG_INVALID, not a TypeError)', () => {
@@ -72,6 +89,49 @@ describe('issuer lifetime against the key ring', () => {
       typeof AccessTokenIssuer
     >[0];
     expect(errorOf(() => new AccessTokenIssuer(options)).code).toBe('ERR_CONFIG_INVALID');
+  });
+
+  for (const [name, policy] of [
+    ['a zero lifetime', { maxTokenLifetimeMs: 0, clockSkewMs: 60_000 }],
+    ['a negative margin', { maxTokenLifetimeMs: 600_000, clockSkewMs: -1 }],
+    ['a lifetime that is not a number', { maxTokenLifetimeMs: Number.NaN, clockSkewMs: 60_000 }],
+  ] as const) {
+    it(`refuses to open a ring whose policy has ${name}`, async () => {
+      const err = await KeyRing.open({ policy }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(RevocableError);
+      expect((err as RevocableError).code).toBe('ERR_CONFIG_INVALID');
+    });
+  }
+
+  it('refuses a ring given both a policy and the deprecated lifetime fields', async () => {
+    const err = await KeyRing.open({ policy: HOUR, maxTokenLifetimeSec: 3600 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as RevocableError).code).toBe('ERR_CONFIG_INVALID');
+  });
+});
+
+describe('the deprecated lifetime fields, for one release', () => {
+  it('maxTokenLifetimeSec and graceSec of a ring make its policy', async () => {
+    const ring = await KeyRing.open({ maxTokenLifetimeSec: 3600, graceSec: 30 });
+    expect(ring.policy).toEqual({ maxTokenLifetimeMs: 3_600_000, clockSkewMs: 30_000 });
+    expect(ring.maxTokenLifetimeSec).toBe(3600);
+  });
+
+  it("lifetimeSec of an issuer is its tokens' lifetime, at most the policy's", async () => {
+    const ring = await KeyRing.open(); // 600 s
+    const err = errorOf(
+      () => new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: AUD, lifetimeSec: 601 }),
+    );
+    expect(err.code).toBe('ERR_CONFIG_INVALID');
+    expect(err.message).toContain('601');
+    expect(
+      new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: AUD, lifetimeSec: 300 }).maxLifetimeSec,
+    ).toBe(300);
   });
 
   for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
@@ -152,17 +212,18 @@ function payloadOf(token: string): Record<string, unknown> {
 
 describe('issued claims', () => {
   let ring: KeyRing;
-  const issuerOf = (lifetimeSec?: number) =>
+  /** An issuer whose policy lets tokens live `lifetimeSec` (default 600), on a ring made for a day. */
+  const issuerOf = (lifetimeSec = 600) =>
     new AccessTokenIssuer({
       keys: ring,
       issuer: ISS,
       audience: AUD,
       clock,
-      ...(lifetimeSec === undefined ? {} : { lifetimeSec }),
+      policy: { maxTokenLifetimeMs: lifetimeSec * 1000, clockSkewMs: 60_000 },
     });
 
   beforeAll(async () => {
-    ring = await KeyRing.open({ clock, maxTokenLifetimeSec: 86_400 });
+    ring = await KeyRing.open({ clock, policy: { maxTokenLifetimeMs: 86_400_000, clockSkewMs: 60_000 } });
   });
 
   it('are what the token carries', () => {
@@ -219,7 +280,7 @@ describe('issued claims', () => {
     expect(payloadOf(token)['exp']).toBeLessThan(NOW_MS / 1000 + 86_401);
   });
 
-  it('last 600 s by default: exp is a whole second 600 s after the whole second of iat', () => {
+  it('last the policy lifetime (600 s): exp is a whole second 600 s after the whole second of iat', () => {
     const issuer = issuerOf();
     expect(issuer.maxLifetimeSec).toBe(600);
     const { claims, expiresIn } = issuer.issue({ sub: 'u' });
@@ -229,7 +290,7 @@ describe('issued claims', () => {
     expect(expiresIn).toBe(600);
   });
 
-  it('take the issuer lifetime when one is given', () => {
+  it('take a longer policy lifetime when one is given', () => {
     const { claims, expiresIn } = issuerOf(3600).issue({ sub: 'u' });
     expect(claims.exp - Math.floor(claims.iat)).toBe(3600);
     expect(expiresIn).toBe(3600);
@@ -249,7 +310,7 @@ describe('issued claims', () => {
   }
 
   for (const bad of [0, -1, 1.5, 86_401, Number.NaN]) {
-    it(`refuse an issuer lifetime of ${bad} s (ERR_CONFIG_INVALID)`, () => {
+    it(`refuse a policy lifetime of ${bad} s (ERR_CONFIG_INVALID)`, () => {
       expect(errorOf(() => issuerOf(bad)).code).toBe('ERR_CONFIG_INVALID');
     });
   }

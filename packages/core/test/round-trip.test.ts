@@ -21,7 +21,10 @@ describe('issue then verify', () => {
 
   it('keeps verifying tokens of a retired key until it is removed', async () => {
     let now = Date.UTC(2026, 0, 1);
-    const ring = await KeyRing.open({ clock: () => now, maxTokenLifetimeSec: 600, graceSec: 0 });
+    const ring = await KeyRing.open({
+      clock: () => now,
+      policy: { maxTokenLifetimeMs: 600_000, clockSkewMs: 0 },
+    });
     const issuer = new AccessTokenIssuer({ keys: ring, issuer: ISS, audience: 'api', clock: () => now });
     const verifier = new Verifier({
       keys: ring,

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { RevocableError } from '../errors.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { signWith } from '../keys/signing.js';
+import { checkRevocationPolicy } from '../revocation/policy.js';
+import type { RevocationPolicy } from '../revocation/validate.js';
 import { encodeBase64url } from '../token/base64url.js';
 import type { AccessTokenClaims } from '../verify/claims.js';
 
@@ -101,9 +103,16 @@ export interface AccessTokenIssuerOptions {
    */
   readonly clientId?: string;
   /**
-   * Default lifetime in seconds, a whole number from 1 to 86400 and at most the ring's
-   * `maxTokenLifetimeSec` (so a retired key verifies every token it signed until it expires); a longer
-   * one throws `ERR_CONFIG_INVALID`. Default 600 (10 minutes).
+   * The revocation policy of the tokens: they live `maxTokenLifetimeMs` (whole seconds, 1 s to 24 h)
+   * unless a request asks for less. At most the ring's (so a retired key verifies every token it signed
+   * until it expires): a longer one throws `ERR_CONFIG_INVALID` naming both. Default: the ring's
+   * `policy`, which is also the log's and the verifiers' in a service built on one policy.
+   */
+  readonly policy?: RevocationPolicy;
+  /**
+   * @deprecated Use `policy` (the tokens then live `policy.maxTokenLifetimeMs`), or `lifetimeSec` on a
+   * request for shorter tokens; removed in the next release. Until then: the default lifetime, whole
+   * seconds, at most the policy's.
    */
   readonly lifetimeSec?: number;
   /** Clock in epoch milliseconds; for tests. */
@@ -151,12 +160,14 @@ export interface IssuedAccessToken {
  *
  * @example
  * ```ts
+ * const ring = await KeyRing.open({ policy }); // the revocation log's policy
  * const issuer = new AccessTokenIssuer({ keys: ring, issuer: 'https://auth.example', audience: 'api' });
- * const { token, expiresIn } = issuer.issue({ sub: 'user-1', sid: 'sess-1', scope: 'read' });
+ * const { token, expiresIn } = issuer.issue({ sub: 'user-1', sid: 'sess-1', scope: 'read' }); // expiresIn: policy's
  * ```
  */
 export class AccessTokenIssuer {
   readonly #options: AccessTokenIssuerOptions;
+  readonly #policy: RevocationPolicy;
   readonly #lifetimeSec: number;
   readonly #clientId: string;
   readonly #clock: () => number;
@@ -165,17 +176,12 @@ export class AccessTokenIssuer {
     if (!options || typeof options.keys?.signingKey !== 'function') {
       throw new RevocableError('ERR_CONFIG_INVALID', 'keys must be a KeyRing.');
     }
-    const lifetime = options.lifetimeSec ?? 600;
-    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 86_400) {
+    const policy = issuerPolicyOf(options.policy, options.keys.policy);
+    const lifetime = options.lifetimeSec ?? policy.maxTokenLifetimeMs / 1000;
+    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > policy.maxTokenLifetimeMs / 1000) {
       throw new RevocableError(
         'ERR_CONFIG_INVALID',
-        'lifetimeSec must be a whole number of seconds from 1 to 86400.',
-      );
-    }
-    if (lifetime > options.keys.maxTokenLifetimeSec) {
-      throw new RevocableError(
-        'ERR_CONFIG_INVALID',
-        `lifetimeSec (${lifetime}) is longer than the key ring's maxTokenLifetimeSec (${options.keys.maxTokenLifetimeSec}): a retired key would stop verifying before its last token expires. Open the ring with a maxTokenLifetimeSec at least as long.`,
+        `lifetimeSec (${lifetime}) must be a whole number of seconds from 1 to the policy's maxTokenLifetimeMs (${policy.maxTokenLifetimeMs}) / 1000.`,
       );
     }
     if (typeof options.issuer !== 'string' || options.issuer.length === 0) {
@@ -192,6 +198,7 @@ export class AccessTokenIssuer {
     }
     this.#options = options;
     this.#clientId = options.clientId ?? DEFAULT_CLIENT_ID;
+    this.#policy = policy;
     this.#lifetimeSec = lifetime;
     this.#clock = options.clock ?? Date.now;
   }
@@ -199,6 +206,18 @@ export class AccessTokenIssuer {
   /** The longest lifetime a token from this issuer can have, in seconds. */
   get maxLifetimeSec(): number {
     return this.#lifetimeSec;
+  }
+
+  /**
+   * The revocation policy its tokens are issued under (frozen): the ring's unless one was given.
+   *
+   * @example
+   * ```ts
+   * issuer.policy.maxTokenLifetimeMs === verifier.maxTokenLifetimeSec * 1000; // one policy
+   * ```
+   */
+  get policy(): RevocationPolicy {
+    return this.#policy;
   }
 
   /**
@@ -255,6 +274,36 @@ export class AccessTokenIssuer {
     const token = `${input}.${signWith(key.alg, key.privateKey, input).toString('base64url')}`;
     return { token, claims, expiresIn: claims.exp - Math.floor(iat) };
   }
+}
+
+/**
+ * The issuer's policy: the ring's by default; a given one is checked, in whole seconds from 1 s to
+ * 24 h, and no longer than the ring's.
+ */
+function issuerPolicyOf(given: RevocationPolicy | undefined, ring: RevocationPolicy): RevocationPolicy {
+  if (given === undefined) {
+    if (ring.maxTokenLifetimeMs % 1000 !== 0 || ring.maxTokenLifetimeMs > 86_400_000) {
+      throw new RevocableError(
+        'ERR_CONFIG_INVALID',
+        `The key ring's policy.maxTokenLifetimeMs (${ring.maxTokenLifetimeMs}) is not a whole number of seconds up to 86400: give the issuer a policy of its own.`,
+      );
+    }
+    return ring;
+  }
+  const policy = checkRevocationPolicy(given);
+  if (policy.maxTokenLifetimeMs % 1000 !== 0 || policy.maxTokenLifetimeMs > 86_400_000) {
+    throw new RevocableError(
+      'ERR_CONFIG_INVALID',
+      `policy.maxTokenLifetimeMs (${policy.maxTokenLifetimeMs}) must be whole seconds from 1 s to 86400 s: exp is a whole second.`,
+    );
+  }
+  if (policy.maxTokenLifetimeMs > ring.maxTokenLifetimeMs) {
+    throw new RevocableError(
+      'ERR_CONFIG_INVALID',
+      `policy.maxTokenLifetimeMs (${policy.maxTokenLifetimeMs}) is longer than the key ring's (${ring.maxTokenLifetimeMs}): a retired key would stop verifying before its last token expires. Open the ring with the same policy.`,
+    );
+  }
+  return policy;
 }
 
 function issuedAt(requested: number | undefined, now: number): number {

@@ -1,6 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { RevocableError } from '../errors.js';
+import { checkRevocationPolicy } from '../revocation/policy.js';
+import { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from '../revocation/validate.js';
 import { type Algorithm, MIN_RSA_BITS } from './algorithms.js';
 import { type JWK, keyObjectFromJwk, publicJwk } from './jwk.js';
 import { type KeyRecord, type KeyState, type KeyStore, MemoryKeyStore } from './key-store.js';
@@ -15,11 +17,15 @@ export interface KeyRingOptions {
   /** Algorithm of generated keys. Default `EdDSA` (Ed25519). */
   readonly alg?: Algorithm;
   /**
-   * Longest access-token lifetime signed by this ring, in seconds: how long a retired key verifies.
-   * An {@link AccessTokenIssuer} on this ring refuses a longer `lifetimeSec`. Default 600.
+   * The revocation policy of the tokens this ring signs: a retired key keeps verifying for
+   * `maxTokenLifetimeMs + clockSkewMs` after it stops signing, so every token it signed verifies until
+   * it expires (plus verifiers' clock tolerance). An {@link AccessTokenIssuer} on this ring takes it by
+   * default and refuses a longer one. Default {@link DEFAULT_REVOCATION_POLICY} (600 s, 60 s).
    */
+  readonly policy?: RevocationPolicy;
+  /** @deprecated Use `policy.maxTokenLifetimeMs` (ms); removed in the next release. */
   readonly maxTokenLifetimeSec?: number;
-  /** Extra seconds a retired key keeps verifying, to cover clock skew. Default 60. */
+  /** @deprecated Use `policy.clockSkewMs` (ms); removed in the next release. */
   readonly graceSec?: number;
   /** RSA modulus size for generated RS256 keys. Default 2048. */
   readonly rsaBits?: number;
@@ -38,6 +44,39 @@ export interface KeyRingOptions {
   readonly unknownKidReloadMs?: number;
   /** Told about a background reload that failed; the ring keeps the keys it has and tries again later. */
   readonly onReloadError?: (error: unknown) => void;
+}
+
+/** The ring's policy: `policy`, or one made of the deprecated seconds fields, checked. */
+function ringPolicyOf(options: KeyRingOptions): RevocationPolicy {
+  const { maxTokenLifetimeSec, graceSec } = options;
+  if (options.policy !== undefined) {
+    if (maxTokenLifetimeSec !== undefined || graceSec !== undefined) {
+      throw new RevocableError(
+        'ERR_CONFIG_INVALID',
+        'Give policy, not the deprecated maxTokenLifetimeSec or graceSec as well.',
+      );
+    }
+    return checkRevocationPolicy(options.policy);
+  }
+  if (
+    maxTokenLifetimeSec !== undefined &&
+    !(Number.isFinite(maxTokenLifetimeSec) && maxTokenLifetimeSec > 0)
+  ) {
+    throw new RevocableError(
+      'ERR_CONFIG_INVALID',
+      'maxTokenLifetimeSec must be a positive number of seconds.',
+    );
+  }
+  if (graceSec !== undefined && !(Number.isFinite(graceSec) && graceSec >= 0)) {
+    throw new RevocableError('ERR_CONFIG_INVALID', 'graceSec must be zero or a positive number of seconds.');
+  }
+  return checkRevocationPolicy({
+    maxTokenLifetimeMs:
+      maxTokenLifetimeSec === undefined
+        ? DEFAULT_REVOCATION_POLICY.maxTokenLifetimeMs
+        : Math.round(maxTokenLifetimeSec * 1000),
+    clockSkewMs: graceSec === undefined ? DEFAULT_REVOCATION_POLICY.clockSkewMs : Math.round(graceSec * 1000),
+  });
 }
 
 /** Store writes are compare-and-set; a writer that keeps losing to others gives up after this many tries. */
@@ -112,7 +151,7 @@ class RingKey implements VerificationKey {
 export class KeyRing implements KeyResolver {
   readonly #store: KeyStore;
   readonly #alg: Algorithm;
-  readonly #maxTokenLifetimeSec: number;
+  readonly #policy: RevocationPolicy;
   readonly #retireForMs: number;
   readonly #rsaBits: number;
   readonly #clock: () => number;
@@ -127,11 +166,11 @@ export class KeyRing implements KeyResolver {
   #asked: Promise<boolean> | undefined;
   #closed = false;
 
-  private constructor(options: KeyRingOptions) {
+  private constructor(options: KeyRingOptions, policy: RevocationPolicy) {
     this.#store = options.store ?? new MemoryKeyStore();
     this.#alg = options.alg ?? 'EdDSA';
-    this.#maxTokenLifetimeSec = options.maxTokenLifetimeSec ?? 600;
-    this.#retireForMs = (this.#maxTokenLifetimeSec + (options.graceSec ?? 60)) * 1000;
+    this.#policy = policy;
+    this.#retireForMs = policy.maxTokenLifetimeMs + policy.clockSkewMs;
     this.#rsaBits = options.rsaBits ?? 2048;
     this.#clock = options.clock ?? Date.now;
     this.#unknownKidReloadMs = options.unknownKidReloadMs ?? 1000;
@@ -143,31 +182,16 @@ export class KeyRing implements KeyResolver {
    *
    * @example
    * ```ts
-   * const ring = await KeyRing.open({ store, alg: 'ES256' });
+   * const ring = await KeyRing.open({ store, alg: 'ES256', policy }); // the log's policy
    * ```
    */
   static async open(options: KeyRingOptions = {}): Promise<KeyRing> {
+    const policy = ringPolicyOf(options);
     if (
       options.rsaBits !== undefined &&
       !(Number.isInteger(options.rsaBits) && options.rsaBits >= MIN_RSA_BITS)
     ) {
       throw new RevocableError('ERR_KEY_INVALID', `rsaBits must be at least ${MIN_RSA_BITS}.`);
-    }
-    const { maxTokenLifetimeSec, graceSec } = options;
-    if (
-      maxTokenLifetimeSec !== undefined &&
-      !(Number.isFinite(maxTokenLifetimeSec) && maxTokenLifetimeSec > 0)
-    ) {
-      throw new RevocableError(
-        'ERR_CONFIG_INVALID',
-        'maxTokenLifetimeSec must be a positive number of seconds.',
-      );
-    }
-    if (graceSec !== undefined && !(Number.isFinite(graceSec) && graceSec >= 0)) {
-      throw new RevocableError(
-        'ERR_CONFIG_INVALID',
-        'graceSec must be zero or a positive number of seconds.',
-      );
     }
     for (const [name, value] of [
       ['reloadIntervalMs', options.reloadIntervalMs],
@@ -177,7 +201,7 @@ export class KeyRing implements KeyResolver {
         throw new RevocableError('ERR_CONFIG_INVALID', `${name} must be zero or a positive number of ms.`);
       }
     }
-    const ring = new KeyRing(options);
+    const ring = new KeyRing(options, policy);
     // Insert-if-absent: on an empty store, of rings opening together one writes its keys, the others
     // find them when their commit fails and load them.
     await ring.#change(async (records) => {
@@ -196,17 +220,22 @@ export class KeyRing implements KeyResolver {
   }
 
   /**
-   * The longest access-token lifetime this ring was opened for, in seconds: a retired key keeps
-   * verifying this long (plus `graceSec`) after it stops signing. An issuer's lifetime must not exceed it.
+   * The revocation policy this ring was opened with (frozen): a retired key keeps verifying for
+   * `maxTokenLifetimeMs + clockSkewMs` after it stops signing. An issuer's policy must not be longer.
    *
    * @example
    * ```ts
-   * const ring = await KeyRing.open({ maxTokenLifetimeSec: 900 });
-   * new AccessTokenIssuer({ keys: ring, issuer, audience, lifetimeSec: ring.maxTokenLifetimeSec });
+   * const ring = await KeyRing.open({ policy: { maxTokenLifetimeMs: 900_000, clockSkewMs: 60_000 } });
+   * new AccessTokenIssuer({ keys: ring, issuer, audience }); // tokens live 900 s: ring.policy
    * ```
    */
+  get policy(): RevocationPolicy {
+    return this.#policy;
+  }
+
+  /** @deprecated Use `policy.maxTokenLifetimeMs / 1000`; removed in the next release. */
   get maxTokenLifetimeSec(): number {
-    return this.#maxTokenLifetimeSec;
+    return this.#policy.maxTokenLifetimeMs / 1000;
   }
 
   /**
