@@ -14,10 +14,7 @@ async function clientAdd(args: string[]): Promise<void> {
   const secret = secretAt >= 0 ? rest.splice(secretAt, 2)[1] : randomBytes(32).toString('base64url');
   if (!secret || secret.length < 16) throw new Error('the secret must have at least 16 characters.');
   const config = loadConfig(rest, process.env);
-  const storage = await openStorage(config.database, {
-    maxTokenLifetimeMs: config.accessTokenTtlSec * 1000,
-    clockSkewMs: 60_000,
-  });
+  const storage = await openStorage(config.database, config.revocationPolicy);
   try {
     await storage.clients.putClient({ id, secretHash: hashClientSecret(secret), createdAt: Date.now() });
   } finally {
@@ -34,7 +31,7 @@ async function keysRotate(args: string[]): Promise<void> {
     const ring = await KeyRing.open({
       store: storage.keys,
       alg: config.alg,
-      maxTokenLifetimeSec: config.accessTokenTtlSec,
+      policy: config.revocationPolicy,
       reloadIntervalMs: 0,
     });
     // One compare-and-set in the database; running services pick it up within --key-reload-interval.
@@ -61,11 +58,7 @@ async function keysRewrap(args: string[]): Promise<void> {
 }
 
 function openKeyStorage(config: ServiceConfig) {
-  return openStorage(
-    config.database,
-    { maxTokenLifetimeMs: config.accessTokenTtlSec * 1000, clockSkewMs: 60_000 },
-    { keyEncryption: config.keyEncryption },
-  );
+  return openStorage(config.database, config.revocationPolicy, { keyEncryption: config.keyEncryption });
 }
 
 async function serveCommand(args: string[]): Promise<void> {

@@ -1,6 +1,12 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { type Algorithm, KeyEncryption, type StalePolicy } from '@revocable/core';
+import {
+  type Algorithm,
+  DEFAULT_REVOCATION_POLICY,
+  KeyEncryption,
+  type RevocationPolicy,
+  type StalePolicy,
+} from '@revocable/core';
 
 /** Everything `revocable serve` can be told. Each setting has a flag and a `REVOCABLE_*` variable. */
 export interface ServiceConfig {
@@ -34,7 +40,14 @@ export interface ServiceConfig {
   readonly keyReloadIntervalSec: number;
   /** From `REVOCABLE_KEY_ENCRYPTION_KEY` (and `_PREVIOUS`), environment only: encrypts signing keys at rest. */
   readonly keyEncryption: KeyEncryption | undefined;
+  /** `--access-token-ttl`: how long the service's access tokens live, seconds. */
   readonly accessTokenTtlSec: number;
+  /**
+   * The one lifetime policy, built here from `--access-token-ttl` and the fixed clock margin
+   * ({@link SERVICE_CLOCK_SKEW_MS}): the log, the replica, the verifiers, the key ring, the issuer and
+   * the session service all take this object.
+   */
+  readonly revocationPolicy: RevocationPolicy;
   readonly sessionIdleSec: number;
   readonly sessionAbsoluteSec: number;
   readonly refreshGraceSec: number;
@@ -55,6 +68,9 @@ export interface ServiceConfig {
   /** Bearer credential `/metrics` requires; `undefined`: `/metrics` is open (the default). */
   readonly metricsToken: string | undefined;
 }
+
+/** The clock margin of the service's revocation policy: rules are kept this long past their last match. */
+export const SERVICE_CLOCK_SKEW_MS = DEFAULT_REVOCATION_POLICY.clockSkewMs;
 
 /**
  * `--trust-proxy`: `false` (no proxy: the peer is the client) or the addresses and CIDRs of the proxies
@@ -465,6 +481,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     keyReloadIntervalSec: seconds(get('key-reload-interval')!, 'key-reload-interval', 1, 3600),
     keyEncryption: KeyEncryption.fromEnvironment(env),
     accessTokenTtlSec: ttl,
+    revocationPolicy: Object.freeze({ maxTokenLifetimeMs: ttl * 1000, clockSkewMs: SERVICE_CLOCK_SKEW_MS }),
     sessionIdleSec: idle,
     sessionAbsoluteSec: absolute,
     refreshGraceSec: seconds(get('refresh-grace')!, 'refresh-grace', 0, 300),

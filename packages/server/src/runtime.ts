@@ -53,22 +53,19 @@ export interface Runtime {
  * ```
  */
 export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
-  const maxTokenLifetimeMs = config.accessTokenTtlSec * 1000;
-  const storage = await openStorage(
-    config.database,
-    { maxTokenLifetimeMs, clockSkewMs: 60_000 },
-    {
-      keyEncryption: config.keyEncryption,
-      statementTimeoutMs: config.dbStatementTimeoutMs,
-      connectTimeoutMs: config.dbConnectTimeoutMs,
-    },
-  );
+  // One lifetime policy, built from the flags, for every component that keeps or bounds lifetimes.
+  const policy = config.revocationPolicy;
+  const storage = await openStorage(config.database, policy, {
+    keyEncryption: config.keyEncryption,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+  });
   const metrics = new ServiceMetrics();
   try {
     const keys = await KeyRing.open({
       store: storage.keys,
       alg: config.alg,
-      maxTokenLifetimeSec: config.accessTokenTtlSec,
+      policy,
       // Another process (or `revocable keys rotate`) may rotate: re-read the keys, in the background.
       reloadIntervalMs: config.keyReloadIntervalSec * 1000,
     });
@@ -76,10 +73,10 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       keys,
       issuer: config.issuer,
       audience: config.audience,
-      lifetimeSec: config.accessTokenTtlSec,
+      policy,
     });
     const replica = new Replica({
-      maxTokenLifetimeMs,
+      policy,
       maxStalenessMs: config.maxStalenessMs,
       stalePolicy: config.stalePolicy === 'introspect' ? 'fail-closed' : config.stalePolicy,
       allowlist: config.allowlist,
@@ -90,21 +87,18 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       keys,
       issuer: config.issuer,
       audience: config.audience,
+      // Lifetime bound and clock tolerance from replica.policy: no token outlives the log's cutoffs.
       revocation: replica,
-      // The log forgets cutoffs one token lifetime after they are made: no token may live longer.
-      maxTokenLifetimeSec: config.accessTokenTtlSec,
     });
     const verifierIgnoringRevocation = new Verifier({
       keys,
       issuer: config.issuer,
       audience: config.audience,
       revocation: 'none',
-      maxTokenLifetimeSec: config.accessTokenTtlSec,
+      maxTokenLifetimeSec: policy.maxTokenLifetimeMs / 1000,
     });
     // Revocations arriving during a commit are written together: one transaction instead of N.
-    const log = new BatchingRevocationLog(storage.log, {
-      policy: { maxTokenLifetimeMs, clockSkewMs: 60_000 },
-    });
+    const log = new BatchingRevocationLog(storage.log, { policy });
     const revoker = new Revoker(log);
     storage.log.subscribe((event) =>
       metrics.revocations.inc({ rule: event.rule.kind, reason: event.reason }),
@@ -121,7 +115,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       },
       allowlist: config.allowlist,
       events: { onRefreshReuse: () => metrics.refreshReuse.inc() },
-      rulePolicy: { maxTokenLifetimeMs, clockSkewMs: 60_000 },
+      rulePolicy: policy,
       // What the service mints, its own verifier must accept (the admin API's trusted-backend claims).
       acceptIssued: (token) => void verifierIgnoringRevocation.verifySync(token),
     });

@@ -30,7 +30,7 @@ export interface Storage {
  *
  * @example
  * ```ts
- * const storage = await openStorage('./revocable.db', { maxTokenLifetimeMs: 600_000, clockSkewMs: 60_000 });
+ * const storage = await openStorage('./revocable.db', config.revocationPolicy);
  * ```
  *
  * With `keyEncryption`, signing keys' private parts are stored sealed (AES-256-GCM) and keys stored
@@ -39,6 +39,7 @@ export interface Storage {
  */
 export async function openStorage(
   database: string,
+  /** The service's one policy (`ServiceConfig.revocationPolicy`): the log keeps rules by it. */
   policy: RevocationPolicy,
   options: {
     readonly keyEncryption?: KeyEncryption | undefined;
