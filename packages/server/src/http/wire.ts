@@ -112,7 +112,7 @@ export function ruleToWire(rule: RevocationRule | UnscopedRule): RuleWire {
 }
 
 /** The members each kind of rule has on the wire, `kind` first. */
-export const RULE_MEMBERS = {
+const RULE_MEMBERS = {
   token: ['kind', 'iss', 'token_id', 'expires_at'],
   allow: ['kind', 'iss', 'token_id', 'expires_at'],
   key: ['kind', 'iss', 'kid', 'expires_at'],
