@@ -89,8 +89,9 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   // protection included).
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') return done(null, undefined);
-    return parseJson(request, body, done);
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') return done(null, undefined);
+    return parseJson(request, text, done);
   });
   installErrorHandling(app);
   await app.register(cookie);
