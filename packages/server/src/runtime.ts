@@ -78,7 +78,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
     const replica = new Replica({
       policy,
       maxStalenessMs: config.maxStalenessMs,
-      stalePolicy: config.stalePolicy === 'introspect' ? 'fail-closed' : config.stalePolicy,
+      stalePolicy: config.stalePolicy,
       allowlist: config.allowlist,
     });
     const follower = new ReplicaFollower(replica, new LogFeedSource(storage.log));

@@ -1,5 +1,18 @@
+import { ALGORITHMS, RevocableError, STALE_POLICIES } from '@revocable/core';
 import { helpText, loadConfig, OPTIONS } from '@revocable/server';
 import { describe, expect, it } from 'vitest';
+
+/** The error `loadConfig` throws for these flags and variables; fails the test when it returns. */
+function configError(argv: string[], env: NodeJS.ProcessEnv = {}): RevocableError {
+  try {
+    loadConfig(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(RevocableError);
+    expect((err as RevocableError).code).toBe('ERR_CONFIG_INVALID');
+    return err as RevocableError;
+  }
+  throw new Error(`expected ERR_CONFIG_INVALID for ${argv.join(' ')} ${JSON.stringify(env)}`);
+}
 
 describe('configuration', () => {
   it('has defaults that start on embedded SQLite', () => {
@@ -117,5 +130,113 @@ describe('configuration', () => {
       expect((err as Error).message).toMatch(/metrics token must be at least 32/);
       expect((err as Error).message).not.toContain('short-metrics-secret');
     }
+  });
+});
+
+describe('configuration errors', () => {
+  it('are RevocableError ERR_CONFIG_INVALID naming the flag and its environment variable', () => {
+    const cases: Array<[string[], NodeJS.ProcessEnv, string, string]> = [
+      [['--port', 'eighty'], {}, '--port', 'REVOCABLE_PORT'],
+      [[], { REVOCABLE_PORT: '70000' }, '--port', 'REVOCABLE_PORT'],
+      [['--access-token-ttl', '5'], {}, '--access-token-ttl', 'REVOCABLE_ACCESS_TOKEN_TTL'],
+      [['--max-staleness', '1.5'], {}, '--max-staleness', 'REVOCABLE_MAX_STALENESS'],
+      [['--max-connections', '0'], {}, '--max-connections', 'REVOCABLE_MAX_CONNECTIONS'],
+      [['--alg', 'none'], {}, '--alg', 'REVOCABLE_ALG'],
+      [['--issuer', 'not a url'], {}, '--issuer', 'REVOCABLE_ISSUER'],
+      [
+        ['--session-idle', '600', '--session-absolute', '300'],
+        {},
+        '--session-absolute',
+        'REVOCABLE_SESSION_ABSOLUTE',
+      ],
+      [['--redis-key-prefix', 'a}b'], {}, '--redis-key-prefix', 'REVOCABLE_REDIS_KEY_PREFIX'],
+      [['--public-clients', 'has space'], {}, '--public-clients', 'REVOCABLE_PUBLIC_CLIENTS'],
+      [['--trust-proxy', 'proxy.internal'], {}, '--trust-proxy', 'REVOCABLE_TRUST_PROXY'],
+    ];
+    for (const [argv, env, flag, variable] of cases) {
+      const { message } = configError(argv, env);
+      expect(message, argv.join(' ')).toContain(flag);
+      expect(message, argv.join(' ')).toContain(variable);
+    }
+  });
+
+  it('say the unit a number is read in', () => {
+    expect(configError(['--port', '70000']).message).toMatch(/port number from 0 to 65535/);
+    expect(configError(['--access-token-ttl', '5']).message).toMatch(/whole number of seconds from 10/);
+    expect(configError(['--max-staleness', '5']).message).toMatch(/whole number of milliseconds from 100/);
+    expect(configError(['--max-connections', '0']).message).toMatch(/whole number from 1/);
+  });
+
+  it('never print a secret value', () => {
+    const secrets: Array<[string[], NodeJS.ProcessEnv, string]> = [
+      [['--admin-token', 'short-admin-secret'], {}, 'short-admin-secret'],
+      [[], { REVOCABLE_METRICS_TOKEN: 'short-metrics-secret' }, 'short-metrics-secret'],
+      [['--clients', 'api:tiny-secret'], {}, 'tiny-secret'],
+      [['--clients', 'no-colon-secret-value'], {}, 'no-colon-secret-value'],
+    ];
+    for (const [argv, env, secret] of secrets) {
+      const { message } = configError(argv, env);
+      expect(message).not.toContain(secret);
+    }
+    expect(configError(['--admin-token', 'short-admin-secret']).message).toContain('REVOCABLE_ADMIN_TOKEN');
+  });
+
+  it('refuse an unknown flag with the same code', () => {
+    expect(configError(['--unknown-flag']).message).toContain('--unknown-flag');
+  });
+
+  it('refuse --stale-policy introspect with the reason: the service has no issuer to ask but itself', () => {
+    for (const [argv, env] of [
+      [['--stale-policy', 'introspect'], {}],
+      [[], { REVOCABLE_STALE_POLICY: 'introspect' }],
+    ] as const) {
+      const { message } = configError([...argv], env);
+      expect(message).toContain('--stale-policy');
+      expect(message).toContain('REVOCABLE_STALE_POLICY');
+      expect(message).toMatch(/itself/);
+    }
+    expect(configError(['--stale-policy', 'sometimes']).message).toMatch(/fail-closed or fail-open/);
+  });
+});
+
+describe('the lists the configuration accepts', () => {
+  it("take every algorithm of the core's list, and name that list when refusing", () => {
+    for (const alg of ALGORITHMS) expect(loadConfig(['--alg', alg], {}).alg).toBe(alg);
+    expect(configError(['--alg', 'RS512']).message).toContain(ALGORITHMS.join(', '));
+  });
+
+  it("take every stale policy of the core's list that can apply to the service's own replica", () => {
+    for (const policy of STALE_POLICIES.filter((p) => p !== 'introspect')) {
+      expect(loadConfig(['--stale-policy', policy], {}).stalePolicy).toBe(policy);
+    }
+  });
+});
+
+describe('option kinds', () => {
+  it('say what each option parses', () => {
+    const kinds = Object.fromEntries(OPTIONS.map((o) => [o.flag, o.kind]));
+    expect(kinds).toMatchObject({
+      port: 'port',
+      'access-token-ttl': 'seconds',
+      'session-idle': 'seconds',
+      'key-reload-interval': 'seconds',
+      'max-staleness': 'milliseconds',
+      'db-connect-timeout': 'milliseconds',
+      'request-timeout': 'milliseconds',
+      'max-connections': 'count',
+      'redis-max-length': 'count',
+      'admin-token': 'secret',
+      allowlist: 'switch',
+      alg: 'choice',
+    });
+  });
+
+  it('show in --help as the unit of the value', () => {
+    const help = helpText();
+    expect(help).toMatch(/--port <port>/);
+    expect(help).toMatch(/--access-token-ttl <seconds>/);
+    expect(help).toMatch(/--max-staleness <ms>/);
+    expect(help).toMatch(/--max-connections <count>/);
+    expect(help).toMatch(/--allowlist\s/);
   });
 });
