@@ -82,7 +82,13 @@ describe('alg "none"', () => {
   it('refuses to create a verifier whose algorithms include "none"', () => {
     const err = rejectionOf(
       () =>
-        new Verifier({ keys: fx.EdDSA.ring, issuer: ISS, audience: AUD, algorithms: ['none' as Algorithm] }),
+        new Verifier({
+          keys: fx.EdDSA.ring,
+          issuer: ISS,
+          audience: AUD,
+          algorithms: ['none' as Algorithm],
+          revocation: 'none',
+        }),
     );
     expect(err.code).toBe('ERR_CONFIG_INVALID');
   });

@@ -29,7 +29,7 @@ const TEN_MINUTES: RevocationPolicy = { maxTokenLifetimeMs: 600_000, clockSkewMs
 /** A fresh replica (no rules) on the fixtures' clock, following `policy`. */
 function replicaWith(policy?: RevocationPolicy): Replica {
   const replica = new Replica({ clock, purgeIntervalMs: 0, ...(policy && { policy }) });
-  replica.load({ seq: 0, events: [] });
+  replica.load({ seq: 0, events: [], takenAt: NOW_MS });
   replicas.push(replica);
   return replica;
 }

@@ -196,7 +196,7 @@ function positive(value: number | undefined, fallback: number, name: string): nu
  * ```ts
  * const keys = new RemoteJwks({ url: 'https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys' });
  * await keys.load(); // optional: fail fast at startup
- * const verifier = new Verifier({ keys, issuer, audience, types: ['JWT'], tokenIdClaim: 'uti', requiredClaims: ['uti'] });
+ * const verifier = new Verifier({ keys, issuer, audience, revocation: replica, types: ['JWT'], tokenIdClaim: 'uti', requiredClaims: ['uti'] });
  * ```
  */
 export class RemoteJwks implements KeyResolver {

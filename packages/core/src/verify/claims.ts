@@ -71,7 +71,10 @@ export function checkClaims(
   if (nbf !== undefined && !isNumericDate(nbf)) throw invalid('nbf', 'The "nbf" claim is not a number.');
   const maxLifetime = policy.maxTokenLifetimeSec;
   if (exp - iat > maxLifetime) {
-    throw invalid('exp', `The token lives longer than the ${maxLifetime} s allowed (maxTokenLifetimeSec).`);
+    throw invalid(
+      'exp',
+      `The token lives longer than the ${maxLifetime} s allowed (the revocation policy's lifetime, or maxTokenLifetimeSec).`,
+    );
   }
   const claims = payload as AccessTokenClaims;
   checkTimeClaims(claims, nowSec, policy.clockToleranceSec);
