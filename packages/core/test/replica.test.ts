@@ -618,17 +618,15 @@ describe('purging keeps up at any size', () => {
     const clock = () => t;
     const lifetimeMs = 120_000;
     const skewMs = 10_000;
-    const log = new MemoryRevocationLog({
-      clock,
-      policy: { maxTokenLifetimeMs: lifetimeMs, clockSkewMs: skewMs },
-    });
+    const policy = { maxTokenLifetimeMs: lifetimeMs, clockSkewMs: skewMs };
+    const log = new MemoryRevocationLog({ clock, policy });
     // A small step (32 slots or entries) with 40 revocations of each kind per second: a fixed budget
     // per tick would fall behind, as 8,192 slots a second does with millions of entries.
     const replica = new Replica({
       clock,
       purgeIntervalMs: 0,
       purgeBudget: 32,
-      maxTokenLifetimeMs: lifetimeMs,
+      policy,
       maxStalenessMs: 1e12,
     });
     replicas.push(replica);

@@ -189,6 +189,13 @@ describe('Replica.policy', () => {
     expect(replicaWith().policy).toEqual(DEFAULT_REVOCATION_POLICY);
   });
 
+  it('is made of the deprecated maxTokenLifetimeMs for one release, never of both', () => {
+    const old = new Replica({ purgeIntervalMs: 0, maxTokenLifetimeMs: 120_000 });
+    replicas.push(old);
+    expect(old.policy).toEqual({ maxTokenLifetimeMs: 120_000, clockSkewMs: 60_000 });
+    configError(() => new Replica({ purgeIntervalMs: 0, policy: TEN_MINUTES, maxTokenLifetimeMs: 120_000 }));
+  });
+
   it('refuses a policy that is not one', () => {
     configError(
       () => new Replica({ purgeIntervalMs: 0, policy: { maxTokenLifetimeMs: -5, clockSkewMs: 0 } }),

@@ -22,7 +22,8 @@ function isRoute(entry: IssuerRoute | IssuerVerifierPair): entry is IssuerRoute 
 /**
  * Verifies tokens from several issuers: it reads the token's `iss` without trusting it, only to pick
  * the configured issuer, and that issuer's verifier then checks everything (its own keys, `iss`,
- * `aud`, `typ` policy, revocation). A token naming an issuer that is not configured is refused with
+ * `aud`, `typ` policy, revocation, and the lifetime bound of its revocation policy: each issuer's
+ * verifier was made with a `revocation` check or `'none'`, so no route skips revocation by omission). A token naming an issuer that is not configured is refused with
  * `ERR_CLAIM_INVALID` (claim `iss`), before any key is looked up; a token naming issuer A but signed by
  * issuer B's key fails A's key lookup or signature check.
  *
