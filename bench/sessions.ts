@@ -17,7 +17,7 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from '
 import { Agent, request as httpRequest } from 'node:http';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PasswordHasher } from '@revocable/server';
+import { PasswordHasher } from '@revocable/server/internal';
 import pg from 'pg';
 import { type ChildHandle, type CpuReading, coresBetween, loadAverage, startChild } from './lib/child.js';
 import type { ServiceReady } from './lib/sessions-service.js';

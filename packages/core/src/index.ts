@@ -1,3 +1,15 @@
+/**
+ * `@revocable/core`: issue, verify and revoke JWTs; the replica, the feeds, the stores' contracts and the
+ * middleware. What only Revocable's own packages need (the service's session and user stores, the
+ * log's validation, the replica's id table, the SSE parser) is in `@revocable/core/internal`.
+ *
+ * @example
+ * ```ts
+ * import { KeyRing, AccessTokenIssuer, Verifier, Replica } from '@revocable/core';
+ * ```
+ *
+ * @packageDocumentation
+ */
 export {
   isRevocableError,
   RevocableError,
@@ -43,7 +55,6 @@ export { ReplicaFollower, type ReplicaFollowerOptions } from './feed/follower.js
 export { HttpFeedSource, type HttpFeedSourceOptions } from './feed/http-source.js';
 export { LogFeedSource, type LogFeedSourceOptions } from './feed/log-source.js';
 export type { FeedMessage, FeedSource } from './feed/source.js';
-export { type ServerSentEvent, SseParser } from './feed/sse-parser.js';
 export {
   AccessTokenIssuer,
   type AccessTokenIssuerOptions,
@@ -53,17 +64,10 @@ export {
 } from './issue/access-token-issuer.js';
 export { ALGORITHMS, type Algorithm, isAlgorithm } from './keys/algorithms.js';
 export { algorithmOfJwk, type JWK, keyObjectFromJwk, publicJwk, thumbprintKid } from './keys/jwk.js';
-export {
-  KEY_ENCRYPTION_ENV,
-  KeyEncryption,
-  type OpenedPrivateJwk,
-  openPrivateJwk,
-  sealPrivateJwk,
-} from './keys/key-encryption.js';
+export { KEY_ENCRYPTION_ENV, KeyEncryption } from './keys/key-encryption.js';
 export { KeyRing, type KeyRingOptions, type KeySummary, type SigningKey } from './keys/key-ring.js';
 export {
   type ExpectedKey,
-  holdsExactly,
   type KeyChange,
   type KeyRecord,
   type KeyState,
@@ -102,25 +106,7 @@ export {
   type TokenRule,
   type UnscopedRule,
 } from './revocation/rules.js';
-export { TokenIdTable, type TokenIdTableOptions } from './revocation/token-id-table.js';
-export {
-  DEFAULT_REVOCATION_POLICY,
-  forgetAfterOf,
-  type RevocationPolicy,
-  type ValidatedRequest,
-  validateRequests,
-} from './revocation/validate.js';
-export { isSessionLive } from './sessions/liveness.js';
-export { MemorySessionStore } from './sessions/memory-session-store.js';
-export { MemoryUserStore } from './sessions/memory-user-store.js';
-export type { ClientRecord, RefreshTokenRecord, SessionRecord, UserRecord } from './sessions/records.js';
-export type {
-  NewRefreshToken,
-  RefreshOutcome,
-  SessionStore,
-  SessionTouch,
-} from './sessions/session-store.js';
-export type { ClientStore, UserStore } from './sessions/user-store.js';
+export { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from './revocation/validate.js';
 export { encodeBase64url } from './token/base64url.js';
 export { DEFAULT_SIZE_LIMITS, type SizeLimits } from './token/compact.js';
 export type { AccessTokenClaims } from './verify/claims.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { isRevocableError, KeyEncryption, openPrivateJwk, sealPrivateJwk } from '@revocable/core';
+import { isRevocableError, KeyEncryption } from '@revocable/core';
+import { openPrivateJwk, sealPrivateJwk } from '@revocable/core/internal';
 import { describe, expect, it } from 'vitest';
 
 const JWK = { kty: 'OKP', crv: 'Ed25519', x: 'public-part', d: 'private-part' };

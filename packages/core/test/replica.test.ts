@@ -12,9 +12,9 @@ import {
   type RevocationRequest,
   Revoker,
   type TokenFacts,
-  TokenIdTable,
   Verifier,
 } from '@revocable/core';
+import { TokenIdTable } from '@revocable/core/internal';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const ISS = 'https://auth.example';

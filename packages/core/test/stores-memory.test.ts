@@ -1,4 +1,5 @@
-import { MemoryKeyStore, MemorySessionStore, MemoryUserStore } from '@revocable/core';
+import { MemoryKeyStore } from '@revocable/core';
+import { MemorySessionStore, MemoryUserStore } from '@revocable/core/internal';
 import {
   describeKeyStoreContract,
   describeSessionStoreContract,

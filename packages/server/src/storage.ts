@@ -1,16 +1,18 @@
 import {
-  type ClientStore,
   type KeyEncryption,
   type KeyStore,
   MemoryKeyStore,
   MemoryRevocationLog,
-  MemorySessionStore,
-  MemoryUserStore,
   type RevocationLog,
   type RevocationPolicy,
+} from '@revocable/core';
+import {
+  type ClientStore,
+  MemorySessionStore,
+  MemoryUserStore,
   type SessionStore,
   type UserStore,
-} from '@revocable/core';
+} from '@revocable/core/internal';
 
 /** Everything the service keeps. */
 export interface Storage {

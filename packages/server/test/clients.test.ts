@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import { MemoryUserStore } from '@revocable/core';
-import { ClientRegistry, hashClientSecret, ServiceError } from '@revocable/server';
+import { MemoryUserStore } from '@revocable/core/internal';
+import { ServiceError } from '@revocable/server';
+import { ClientRegistry, hashClientSecret } from '@revocable/server/internal';
 import { describe, expect, it } from 'vitest';
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;

@@ -1,5 +1,6 @@
 import { ALGORITHMS, RevocableError, STALE_POLICIES } from '@revocable/core';
-import { helpText, loadConfig, OPTIONS } from '@revocable/server';
+import { helpText, loadConfig } from '@revocable/server';
+import { OPTIONS } from '@revocable/server/internal';
 import { describe, expect, it } from 'vitest';
 
 /** The error `loadConfig` throws for these flags and variables; fails the test when it returns. */

@@ -1,5 +1,6 @@
 import { sign } from 'node:crypto';
-import { loadConfig, openRuntime, type Runtime } from '@revocable/server';
+import { loadConfig } from '@revocable/server';
+import { openRuntime, type Runtime } from '@revocable/server/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 
 // The service builds one RevocationPolicy from its flags (--access-token-ttl, the fixed 60 s clock

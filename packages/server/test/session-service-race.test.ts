@@ -1,15 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AccessTokenIssuer, KeyRing, MemoryRevocationLog, Revoker } from '@revocable/core';
 import {
-  AccessTokenIssuer,
-  KeyRing,
-  MemoryRevocationLog,
   MemorySessionStore,
   type NewRefreshToken,
   type RefreshOutcome,
-  Revoker,
   type SessionTouch,
-} from '@revocable/core';
-import { SessionService } from '@revocable/server';
+} from '@revocable/core/internal';
+import { SessionService } from '@revocable/server/internal';
 import { describe, expect, it } from 'vitest';
 
 /** A session store that runs a hook after a rotation has committed, before the caller sees it. */

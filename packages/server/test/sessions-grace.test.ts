@@ -63,10 +63,9 @@ describe('refresh grace window, trusted-backend sessions, the SSE feed, shutdown
   });
 
   it('with a window of 0, a reuse in the same millisecond as the rotation gets no sibling', async () => {
-    const { MemorySessionStore, MemoryRevocationLog, Revoker, KeyRing, AccessTokenIssuer } = await import(
-      '@revocable/core'
-    );
-    const { SessionService } = await import('@revocable/server');
+    const { MemoryRevocationLog, Revoker, KeyRing, AccessTokenIssuer } = await import('@revocable/core');
+    const { MemorySessionStore } = await import('@revocable/core/internal');
+    const { SessionService } = await import('@revocable/server/internal');
     const keys = await KeyRing.open();
     const sessions = new SessionService({
       store: new MemorySessionStore(),

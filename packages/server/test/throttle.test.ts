@@ -1,4 +1,4 @@
-import { LoginThrottle } from '@revocable/server';
+import { LoginThrottle } from '@revocable/server/internal';
 import { describe, expect, it } from 'vitest';
 
 const T0 = 1_000_000;

@@ -1,19 +1,13 @@
-import {
-  AccessTokenIssuer,
-  KeyRing,
-  MemoryRevocationLog,
-  MemorySessionStore,
-  MemoryUserStore,
-  Revoker,
-} from '@revocable/core';
+import { AccessTokenIssuer, KeyRing, MemoryRevocationLog, Revoker } from '@revocable/core';
+import { MemorySessionStore, MemoryUserStore } from '@revocable/core/internal';
+import { ServiceError } from '@revocable/server';
 import {
   LoginThrottle,
   PasswordHasher,
   RateWindow,
-  ServiceError,
   SessionService,
   UserService,
-} from '@revocable/server';
+} from '@revocable/server/internal';
 import { describe, expect, it } from 'vitest';
 
 /** A real argon2id hasher that counts the password checks it performs. */

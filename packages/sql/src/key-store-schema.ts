@@ -1,11 +1,5 @@
-import {
-  type Algorithm,
-  type KeyEncryption,
-  type KeyRecord,
-  type KeyState,
-  openPrivateJwk,
-  sealPrivateJwk,
-} from '@revocable/core';
+import type { Algorithm, KeyEncryption, KeyRecord, KeyState } from '@revocable/core';
+import { openPrivateJwk, sealPrivateJwk } from '@revocable/core/internal';
 import type { Selectable } from 'kysely';
 import { type Int8, type NullableInt8, numberOf, numberOrNull } from './column-types.js';
 import type { StoreSchema } from './store-tables.js';

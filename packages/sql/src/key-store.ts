@@ -1,12 +1,5 @@
-import {
-  holdsExactly,
-  type KeyChange,
-  type KeyEncryption,
-  type KeyRecord,
-  type KeyStore,
-  openPrivateJwk,
-  sealPrivateJwk,
-} from '@revocable/core';
+import type { KeyChange, KeyEncryption, KeyRecord, KeyStore } from '@revocable/core';
+import { holdsExactly, openPrivateJwk, sealPrivateJwk } from '@revocable/core/internal';
 import { type Kysely, sql } from 'kysely';
 import { KEY_STORE_SCHEMA, type KeyStoreTables, keyFromRow, keyToRow } from './key-store-schema.js';
 import { advisoryLockKey } from './migrate.js';

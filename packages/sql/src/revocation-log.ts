@@ -7,8 +7,8 @@ import {
   type RevocationRequest,
   type RevocationSnapshot,
   type Unsubscribe,
-  validateRequests,
 } from '@revocable/core';
+import { validateRequests } from '@revocable/core/internal';
 import type { Kysely } from 'kysely';
 import { EventFeed } from './event-feed.js';
 import {

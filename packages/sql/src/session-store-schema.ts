@@ -1,4 +1,4 @@
-import type { RefreshTokenRecord, SessionRecord } from '@revocable/core';
+import type { RefreshTokenRecord, SessionRecord } from '@revocable/core/internal';
 import type { Selectable } from 'kysely';
 import { type Int8, type NullableInt8, numberOf, numberOrNull } from './column-types.js';
 import type { StoreSchema } from './store-tables.js';

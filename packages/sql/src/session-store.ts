@@ -6,7 +6,7 @@ import {
   type SessionRecord,
   type SessionStore,
   type SessionTouch,
-} from '@revocable/core';
+} from '@revocable/core/internal';
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import {
   SESSION_STORE_SCHEMA,

@@ -1,13 +1,11 @@
 import {
-  type ClientStore,
   type KeyEncryption,
   type KeyStore,
   RevocableError,
   type RevocationLog,
   type RevocationPolicy,
-  type SessionStore,
-  type UserStore,
 } from '@revocable/core';
+import type { ClientStore, SessionStore, UserStore } from '@revocable/core/internal';
 import { sql } from 'kysely';
 import { openSqlDatabase, type SqlDatabase } from './database.js';
 import { SqlKeyStore } from './key-store.js';

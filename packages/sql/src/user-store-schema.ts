@@ -1,4 +1,4 @@
-import type { ClientRecord, UserRecord } from '@revocable/core';
+import type { ClientRecord, UserRecord } from '@revocable/core/internal';
 import { type Selectable, sql } from 'kysely';
 import { type Int8, type NullableInt8, numberOf, numberOrNull } from './column-types.js';
 import type { StoreSchema } from './store-tables.js';

@@ -1,4 +1,4 @@
-import type { ClientRecord, ClientStore, UserRecord, UserStore } from '@revocable/core';
+import type { ClientRecord, ClientStore, UserRecord, UserStore } from '@revocable/core/internal';
 import { listLimit, type SqlStoreOptions, StoreTables } from './store-tables.js';
 import {
   clientFromRow,

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_REVOCATION_POLICY,
-  forgetAfterOf,
   Replica,
   RevocableError,
   type RevocableErrorCode,
@@ -11,6 +10,7 @@ import {
   type RevocationRequest,
   type TokenFacts,
 } from '../index.js';
+import { forgetAfterOf } from '../internal.js';
 import { everyKind, INVALID_REQUESTS, ISS, liveRules, range, ruleKey, tokenRequest } from './requests.js';
 
 /** What a backend hands the suite: a fresh, empty log, and how to open its storage again. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RefreshTokenRecord, SessionRecord, SessionStore } from '../index.js';
+import type { RefreshTokenRecord, SessionRecord, SessionStore } from '../internal.js';
 
 /** A fresh, empty store on its own storage, and how to release it. */
 export interface SessionStoreUnderTest {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClientStore, UserRecord, UserStore } from '../index.js';
+import type { ClientStore, UserRecord, UserStore } from '../internal.js';
 
 /** A fresh, empty store on its own storage, and how to release it. */
 export interface UserStoreUnderTest {

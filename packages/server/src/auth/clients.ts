@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ClientStore } from '@revocable/core';
+import type { ClientStore } from '@revocable/core/internal';
 import { ServiceError } from '../errors.js';
 
 function digest(secret: string): Buffer {

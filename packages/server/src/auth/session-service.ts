@@ -3,18 +3,20 @@ import {
   type AccessTokenIssuer,
   DEFAULT_REVOCATION_POLICY,
   type IssuedAccessToken,
-  isSessionLive,
-  type RefreshTokenRecord,
   type RevocationEvent,
   type RevocationPolicy,
   type RevocationReason,
   type RevocationRule,
   type Revoker,
   type RuleKind,
+} from '@revocable/core';
+import {
+  isSessionLive,
+  type RefreshTokenRecord,
   type SessionRecord,
   type SessionStore,
   validateRequests,
-} from '@revocable/core';
+} from '@revocable/core/internal';
 import { ServiceError } from '../errors.js';
 import { hashRefreshToken, isRefreshTokenShape, newRefreshToken, newSessionId } from './refresh-tokens.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { UserRecord, UserStore } from '@revocable/core';
+import type { UserRecord, UserStore } from '@revocable/core/internal';
 import { ServiceError } from '../errors.js';
 import { KeyedLock } from './keyed-lock.js';
 import { assertPasswordAcceptable, MAX_PASSWORD_LENGTH, type PasswordHasher } from './passwords.js';

@@ -4,10 +4,9 @@ import {
   RevocableError,
   type RevocationEvent,
   type RevocationRule,
-  type SessionRecord,
   type UnscopedRule,
-  type UserRecord,
 } from '@revocable/core';
+import type { SessionRecord, UserRecord } from '@revocable/core/internal';
 
 // The HTTP API's one wire convention: snake_case member names, times as RFC 3339 UTC text with
 // milliseconds (`toISOString`), durations as numbers with the unit in the name (`staleness_ms`).

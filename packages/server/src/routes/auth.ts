@@ -1,4 +1,4 @@
-import { isSessionLive } from '@revocable/core';
+import { isSessionLive } from '@revocable/core/internal';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenSet } from '../auth/session-service.js';
 import { ServiceError } from '../errors.js';

@@ -1,5 +1,6 @@
 import formbody from '@fastify/formbody';
-import { isSessionLive, RevocableError } from '@revocable/core';
+import { RevocableError } from '@revocable/core';
+import { isSessionLive } from '@revocable/core/internal';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { hashRefreshToken, isRefreshTokenShape } from '../auth/refresh-tokens.js';
 import { ServiceError } from '../errors.js';

@@ -1,4 +1,5 @@
-import type { KeyRecord, RefreshTokenRecord, SessionRecord, UserRecord } from '@revocable/core';
+import type { KeyRecord } from '@revocable/core';
+import type { RefreshTokenRecord, SessionRecord, UserRecord } from '@revocable/core/internal';
 import type { SqlStorage } from '@revocable/sql';
 import { expect } from 'vitest';
 
