@@ -1,93 +1,63 @@
-import { randomBytes } from 'node:crypto';
-import { KeyRing } from '@revocable/core';
-import { hashClientSecret } from './auth/clients.js';
-import { helpText, loadConfig, type ServiceConfig } from './config.js';
-import { serve } from './serve.js';
-import { openStorage } from './storage.js';
+import { isRevocableError } from '@revocable/core';
+import { clientAdd, clientList, clientRemove } from './commands/client.js';
+import { CommandError, usageError } from './commands/command-error.js';
+import { keysList, keysRewrap, keysRotate } from './commands/keys.js';
+import { migrate } from './commands/migrate.js';
+import { revoke } from './commands/revoke.js';
+import { serveCommand } from './commands/serve.js';
+import { sessionsList } from './commands/sessions.js';
+import { usageBlock } from './commands/usage.js';
+import { packageVersion } from './commands/version.js';
+import { helpText } from './config.js';
 
-async function clientAdd(args: string[]): Promise<void> {
-  const id = args.find((a) => !a.startsWith('--'));
-  if (!id || !/^[A-Za-z0-9._-]{1,128}$/.test(id))
-    throw new Error('usage: revocable client add <id> [--secret S]');
-  const rest = args.filter((a) => a !== id);
-  const secretAt = rest.indexOf('--secret');
-  const secret = secretAt >= 0 ? rest.splice(secretAt, 2)[1] : randomBytes(32).toString('base64url');
-  if (!secret || secret.length < 16) throw new Error('the secret must have at least 16 characters.');
-  const config = loadConfig(rest, process.env);
-  const storage = await openStorage(config.database, config.revocationPolicy);
-  try {
-    await storage.clients.putClient({ id, secretHash: hashClientSecret(secret), createdAt: Date.now() });
-  } finally {
-    await storage.close();
-  }
-  // Printed once, to the terminal that asked for it; never logged.
-  process.stdout.write(`client ${id} added. secret: ${secret}\n`);
-}
+type Command = (argv: readonly string[]) => Promise<void>;
 
-async function keysRotate(args: string[]): Promise<void> {
-  const config = loadConfig(args, process.env);
-  const storage = await openKeyStorage(config);
-  try {
-    const ring = await KeyRing.open({
-      store: storage.keys,
-      alg: config.alg,
-      policy: config.revocationPolicy,
-      reloadIntervalMs: 0,
-    });
-    // One compare-and-set in the database; running services pick it up within --key-reload-interval.
-    await ring.rotate();
-    for (const key of ring.list())
-      process.stdout.write(`${key.state.padEnd(8)} ${key.alg.padEnd(6)} ${key.kid}\n`);
-    await ring.close();
-  } finally {
-    await storage.close();
-  }
-}
+/** Every command, by its words; a group's first word alone is a usage error naming its subcommands. */
+const COMMANDS: Readonly<Record<string, Command | Readonly<Record<string, Command>>>> = {
+  serve: serveCommand,
+  migrate,
+  client: { list: clientList, add: clientAdd, remove: clientRemove },
+  keys: { list: keysList, rotate: keysRotate, rewrap: keysRewrap },
+  revoke,
+  sessions: { list: sessionsList },
+};
 
-/** Re-seals every stored private key under REVOCABLE_KEY_ENCRYPTION_KEY (opening the storage does it). */
-async function keysRewrap(args: string[]): Promise<void> {
-  const config = loadConfig(args, process.env);
-  const storage = await openKeyStorage(config);
-  await storage.close();
-  const id = config.keyEncryption?.keyId;
-  process.stdout.write(
-    id === undefined
-      ? 'signing keys are stored in plaintext.\n'
-      : `signing keys are sealed with key-encryption key ${id}.\n`,
-  );
-}
-
-function openKeyStorage(config: ServiceConfig) {
-  return openStorage(config.database, config.revocationPolicy, { keyEncryption: config.keyEncryption });
-}
-
-async function serveCommand(args: string[]): Promise<void> {
-  const config = loadConfig(args, process.env);
-  const service = await serve(config);
-  const base = config.issuer;
-  process.stdout.write(
-    `Revocable is running at ${base} (listening on ${service.url})\n  demo:    ${base}/demo\n  console: ${base}/console\n`,
-  );
-  if (!config.adminToken)
-    process.stdout.write(
-      'The admin API and console are disabled: set REVOCABLE_ADMIN_TOKEN to enable them.\n',
+/** The command `argv` names and the arguments it gets, or `ERR_USAGE`. */
+function commandOf(argv: readonly string[]): { run: Command; rest: readonly string[] } {
+  const [word, ...rest] = argv;
+  const entry = word !== undefined && Object.hasOwn(COMMANDS, word) ? COMMANDS[word] : undefined;
+  if (entry === undefined)
+    throw usageError(`Unknown command ${JSON.stringify(String(word).slice(0, 40))}.`, usageBlock());
+  if (typeof entry === 'function') return { run: entry, rest };
+  const [sub, ...args] = rest;
+  const run = sub !== undefined && Object.hasOwn(entry, sub) ? entry[sub] : undefined;
+  if (run === undefined) {
+    const known = Object.keys(entry).join(', ');
+    throw usageError(
+      sub === undefined
+        ? `revocable ${word} needs a subcommand: ${known}.`
+        : `Unknown command "${word} ${sub.slice(0, 40)}": ${word} takes ${known}.`,
+      usageBlock(),
     );
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    service.app.log.info({ signal }, 'shutting down');
-    service.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  }
+  return { run, rest: args };
+}
+
+/** What a failure prints: the message (with the usage line for `ERR_USAGE`), and the exit code. */
+function failure(err: unknown): { text: string; exitCode: number } {
+  if (err instanceof CommandError && err.code === 'ERR_USAGE')
+    return {
+      text: `revocable: ${err.message}\n${err.usage?.startsWith('Usage:') ? err.usage : `Usage: ${err.usage}`}\nRun \`revocable --help\` for every command and option.\n`,
+      exitCode: 2,
+    };
+  const code = err instanceof CommandError || isRevocableError(err) ? ` [${err.code}]` : '';
+  return { text: `revocable: ${(err as Error).message}${code}\n`, exitCode: 1 };
 }
 
 /**
- * The `revocable` command line: `serve`, `client add`, `keys rotate`, `keys rewrap`, `--help`.
+ * The `revocable` command line: `serve`, `migrate`, `client`, `keys`, `revoke`, `sessions`,
+ * `--version`, `--help`. A wrong command line prints the usage and sets exit code 2; a command that
+ * fails prints why (and its code) and sets exit code 1.
  *
  * @example
  * ```ts
@@ -95,20 +65,27 @@ async function serveCommand(args: string[]): Promise<void> {
  * ```
  */
 export async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
+  const [first] = argv;
+  if (
+    first === undefined ||
+    first === '--help' ||
+    first === '-h' ||
+    first === 'help' ||
+    argv.includes('--help')
+  ) {
+    process.stdout.write(helpText());
+    return;
+  }
+  if (first === '--version' || first === 'version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
   try {
-    if (command === undefined || command === '--help' || command === 'help' || rest.includes('--help')) {
-      process.stdout.write(helpText());
-      return;
-    }
-    if (command === 'serve') return await serveCommand(rest);
-    if (command === 'client' && rest[0] === 'add') return await clientAdd(rest.slice(1));
-    if (command === 'keys' && rest[0] === 'rotate') return await keysRotate(rest.slice(1));
-    if (command === 'keys' && rest[0] === 'rewrap') return await keysRewrap(rest.slice(1));
-    process.stderr.write(`Unknown command "${command}".\n\n${helpText()}`);
-    process.exitCode = 2;
+    const { run, rest } = commandOf(argv);
+    await run(rest);
   } catch (err) {
-    process.stderr.write(`revocable: ${(err as Error).message}\n`);
-    process.exitCode = 1;
+    const { text, exitCode } = failure(err);
+    process.stderr.write(text);
+    process.exitCode = exitCode;
   }
 }

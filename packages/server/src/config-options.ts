@@ -1,4 +1,5 @@
 import { ALGORITHMS, STALE_POLICIES, type StalePolicy } from '@revocable/core';
+import { usageBlock } from './commands/usage.js';
 
 /**
  * What an option's value is, which says how it is parsed and how `--help` shows it:
@@ -300,12 +301,9 @@ const PLACEHOLDERS: Readonly<Record<OptionKind, string>> = {
  */
 export function helpText(): string {
   const lines = [
-    'Usage: revocable serve [options]',
-    '       revocable client add <id> [--secret S] [--database D]',
-    '       revocable keys rotate [--database D]',
-    '       revocable keys rewrap [--database D]',
+    usageBlock(),
     '',
-    'Options (each also from its environment variable):',
+    'Options of every command (each also from its environment variable):',
   ];
   const flagWidth = Math.max(...OPTIONS.map((o) => o.flag.length + PLACEHOLDERS[o.kind].length)) + 3;
   const envWidth = Math.max(...OPTIONS.map((o) => o.env.length)) + 1;

@@ -5,6 +5,11 @@ export {
   type SqlDialectName,
 } from './database.js';
 export { SqlKeyStore, type SqlKeyStoreOptions } from './key-store.js';
+export {
+  type SqlMigrationStatusOptions,
+  type StoreMigrationStatus,
+  sqlMigrationStatus,
+} from './migration-status.js';
 export { splitSchemaParameter } from './postgres-url-schema.js';
 export { SqlRevocationLog, type SqlRevocationLogOptions } from './revocation-log.js';
 export { SqlSessionStore } from './session-store.js';

@@ -98,3 +98,50 @@ export async function migrate(options: MigrateOptions): Promise<number[]> {
     return applied;
   });
 }
+
+/** Options of {@link pendingMigrations}: where a store's history table is, and its migrations. */
+export type PendingMigrationsOptions = Omit<MigrateOptions, 'schema'> & {
+  /** PostgreSQL: the schema holding the tables; default the first schema of the search path. */
+  readonly schema?: string | undefined;
+};
+
+/**
+ * The migrations of a store that {@link migrate} would apply, in version order, without applying
+ * anything or creating any table (a store whose history table does not exist has all of them pending).
+ * Read without the migration lock: a migration running meanwhile may finish right after.
+ *
+ * @example
+ * ```ts
+ * const behind = await pendingMigrations({ db, dialect: 'sqlite', tablePrefix: '', historyTable, migrations });
+ * if (behind.length > 0) console.log(`${behind.length} migrations pending`);
+ * ```
+ */
+export async function pendingMigrations(options: PendingMigrationsOptions): Promise<SqlMigration[]> {
+  const { db, dialect, tablePrefix, schema, historyTable } = options;
+  const found = await historyTableExists(db, dialect, tablePrefix + historyTable, schema);
+  const history = db.withTables<Record<string, HistoryRow>>();
+  const done = !found
+    ? new Set<number>()
+    : new Set(
+        (await history.selectFrom(historyTable).select('version').execute()).map((row) =>
+          Number(row.version),
+        ),
+      );
+  return [...options.migrations]
+    .sort((a, b) => a.version - b.version)
+    .filter((migration) => !done.has(migration.version));
+}
+
+async function historyTableExists(
+  db: Kysely<object>,
+  dialect: SqlDialectName,
+  physicalName: string,
+  schema: string | undefined,
+): Promise<boolean> {
+  const query =
+    dialect === 'sqlite'
+      ? sql`select 1 from sqlite_master where type = 'table' and name = ${physicalName}`
+      : sql`select 1 from information_schema.tables where table_name = ${physicalName}
+          and table_schema = coalesce(${schema ?? null}::text, current_schema())`;
+  return (await query.execute(db)).rows.length > 0;
+}

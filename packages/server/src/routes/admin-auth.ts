@@ -18,7 +18,7 @@ export function requireAdmin(request: FastifyRequest, adminToken: string | undef
     throw new ServiceError(
       'ERR_ADMIN_AUTH_REQUIRED',
       adminToken === undefined
-        ? 'The admin API is disabled: set REVOCABLE_ADMIN_TOKEN.'
+        ? 'The admin API is disabled: restart the service with REVOCABLE_ADMIN_TOKEN set (at least 32 characters); on a loopback address `revocable serve` makes one itself and prints where it keeps it.'
         : 'The admin credential is missing or wrong.',
     );
   }
