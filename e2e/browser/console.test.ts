@@ -31,6 +31,16 @@ function acceptNextDialog(page: Page): Promise<string> {
   });
 }
 
+/** Dismisses the next confirm() the page opens ("Cancel"), and returns its message. */
+function dismissNextDialog(page: Page): Promise<string> {
+  return new Promise((resolve) => {
+    page.once('dialog', (dialog) => {
+      resolve(dialog.message());
+      void dialog.dismiss();
+    });
+  });
+}
+
 describeInChromium('the admin console in Chromium', () => {
   let service: RunningService;
   let base: string;
@@ -116,15 +126,28 @@ describeInChromium('the admin console in Chromium', () => {
     await demo.getByRole('button', { name: 'Call GET /api/me' }).click();
     await eventually(() => demo.textContent('#api-result')).toMatch(/^200 /);
 
-    await console_.getByRole('button', { name: /^Revoke session / }).click();
+    // It asks first, like every destructive action: "Cancel" leaves the session alive.
+    const revokeSession = console_.getByRole('button', { name: /^Revoke session / });
+    const declined = dismissNextDialog(console_);
+    await revokeSession.click();
+    expect(await declined).toMatch(
+      /^Revoke session \S+ of linus\? Its tokens are rejected from now on and it cannot be refreshed\.$/,
+    );
+    expect(revocationsSent).toEqual([]);
+    expect(await sessionRows.count()).toBe(1);
+    await demo.getByRole('button', { name: 'Call GET /api/me' }).click();
+    await eventually(() => demo.textContent('#api-result')).toMatch(/^200 /);
+    const asked = acceptNextDialog(console_);
+    await revokeSession.click();
+    await asked;
     await eventually(() => console_.textContent('#action-status')).toMatch(
-      /^Revoked session .*: log seq \d+, reason "admin", by admin:alice\.$/,
+      /^Revoked session .*: log seq \d+, reason "admin", by admin alice\.$/,
     );
     await eventually(() => console_.locator('#feed li').first().textContent()).toMatch(
-      /^#\d+ session session .* — admin, by admin:alice/,
+      /^#\d+ session session .* — admin, by admin alice/,
     );
     await eventually(() => console_.locator('#audit tbody tr').first().textContent()).toContain(
-      'admin:alice',
+      'admin alice',
     );
     await eventually(() => sessionRows.count()).toBe(0);
     expect(await console_.textContent('#sessions-status')).toBe('linus has no live session.');
@@ -139,13 +162,21 @@ describeInChromium('the admin console in Chromium', () => {
     expect(await console_.textContent('#lag-summary')).toMatch(
       /not yet applied by this process's replica: 0/,
     );
+    // The chart's scale is in words a person would write: "1 event", not "1 events".
+    expect(await console_.textContent('#lag-chart .scale')).toBe('1 event');
 
-    // The demo's token is rejected; its client then finds the session ended and signs out.
+    // The demo's token is rejected, and that one call is enough for the tab to find its session ended
+    // and say so: it does not go on saying "Signed in" while its calls get 401.
+    expect(await demo.textContent('#session-status')).toMatch(/^Signed in as linus/);
     await demo.getByRole('button', { name: 'Call GET /api/me' }).click();
-    await eventually(() => demo.textContent('#api-result')).toMatch(/^401 .*"error": "ERR_TOKEN_REVOKED"/s);
-    await demo.getByRole('button', { name: 'Call GET /api/me' }).click();
-    await demo.waitForSelector('body[data-session="signed-out"]');
-    expect(await demo.textContent('#session-status')).toContain('the session was ended');
+    await eventually(() => demo.textContent('#session-status')).toBe(
+      'Signed out: the session was ended (revoked, reused or expired).',
+    );
+    expect(await demo.getAttribute('body', 'data-session')).toBe('signed-out');
+    const answer = (await demo.textContent('#api-result')) ?? '';
+    expect(answer).toMatch(/^401 .*"error": "ERR_TOKEN_REVOKED"/s);
+    expect(answer).toMatch(/The session was ended: this tab is signed out\.$/);
+    expect(await demo.isDisabled('#call-api')).toBe(true);
   });
 
   it('revokes a pasted access token, a user everywhere, and a key (rotating first)', async () => {
@@ -235,7 +266,18 @@ describeInChromium('the admin console in Chromium', () => {
     const tokens = await http.registerAndLogin('grace');
     await console_.getByRole('button', { name: 'Reload' }).click();
     const row = console_.locator('#users tbody tr', { hasText: 'grace' });
-    await console_.getByRole('button', { name: 'Suspend grace' }).click();
+    // It asks first, like every destructive action: "Cancel" suspends nobody.
+    const suspend = console_.getByRole('button', { name: 'Suspend grace' });
+    const declined = dismissNextDialog(console_);
+    await suspend.click();
+    expect(await declined).toBe(
+      'Suspend grace? Every session and token of grace ends now, and grace cannot log in until reinstated.',
+    );
+    expect((await http.get('/api/me', tokens.access_token)).status).toBe(200);
+    expect(await row.locator('td').nth(2).textContent()).toBe('no');
+    const asked = acceptNextDialog(console_);
+    await suspend.click();
+    await asked;
     await eventually(() => console_.textContent('#action-status')).toBe(
       'grace is suspended: every token revoked.',
     );
@@ -250,6 +292,25 @@ describeInChromium('the admin console in Chromium', () => {
     await eventually(() => row.locator('td').nth(2).textContent()).toBe('no');
     const again = await http.login('grace');
     expect((await http.get('/api/me', again.access_token)).status).toBe(200);
+  });
+
+  it("names the user in the audit trail's Who, even one registered after the console opened", async () => {
+    // hedy registers after the console loaded its users, and logs out: the log's actor is `user:<sub>`.
+    const tokens = await http.registerAndLogin('hedy');
+    const sub = (await http.get('/api/me', tokens.access_token)).body.claims.sub as string;
+    expect((await http.post('/auth/logout', undefined, tokens.access_token)).status).toBe(204);
+    const row = console_.locator('#audit tbody tr', { hasText: 'logout' }).first();
+    const headers = await console_.locator('#audit thead th').allTextContents();
+    const who = row.locator('td').nth(headers.indexOf('Who'));
+    await eventually(() => who.textContent()).toBe('user hedy');
+    // The raw actor stays at hand as a tooltip, and the feed says the same.
+    expect(await who.locator('span').getAttribute('title')).toBe(`user:${sub}`);
+    await eventually(() => console_.locator('#feed li', { hasText: 'logout' }).first().textContent()).toMatch(
+      /— logout, by user hedy/,
+    );
+    // An admin's own name is shown as an admin's, never confused with a user of that name.
+    const admin = console_.locator('#audit tbody tr', { hasText: 'suspension' }).first();
+    expect(await admin.locator('td').nth(headers.indexOf('Who')).textContent()).toBe('admin alice');
   });
 
   it('shows a hostile username and User-Agent as text, never as markup', async () => {

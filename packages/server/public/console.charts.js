@@ -10,6 +10,9 @@ function svgEl(tag, attributes) {
   return node;
 }
 
+/** `unit` is a word (`ms`) or its singular and plural (`['event', 'events']`). */
+const quantity = (n, unit) => `${n} ${Array.isArray(unit) ? unit[n === 1 ? 0 : 1] : unit}`;
+
 function frame(svg, max, unit) {
   svg.setAttribute('viewBox', `0 0 ${WIDTH} ${HEIGHT}`);
   svg.setAttribute('preserveAspectRatio', 'none');
@@ -17,7 +20,7 @@ function frame(svg, max, unit) {
     ...svg.querySelectorAll(':scope > title'),
     svgEl('line', { x1: 0, y1: HEIGHT - PAD, x2: WIDTH, y2: HEIGHT - PAD, class: 'axis' }),
     Object.assign(svgEl('text', { x: WIDTH - 2, y: 11, 'text-anchor': 'end', class: 'scale' }), {
-      textContent: `${max} ${unit}`,
+      textContent: quantity(max, unit),
     }),
   );
 }

@@ -3,7 +3,19 @@
 // form (snake_case, RFC 3339 times); the feed's events are turned into that form as they arrive.
 import { bars, sparkline } from '/assets/console.charts.js';
 import { followFeed } from '/assets/console.feed.js';
-import { button, describeRule, deviceName, el, short, table, when } from '/assets/console.views.js';
+import {
+  actorCell,
+  actorSub,
+  actorText,
+  button,
+  describeRule,
+  deviceName,
+  el,
+  renameActors,
+  short,
+  table,
+  when,
+} from '/assets/console.views.js';
 
 const $ = (id) => document.getElementById(id);
 const SAMPLES = 60;
@@ -15,11 +27,22 @@ let pollTimer = null;
 let openedSub = null;
 const offsets = [];
 const names = new Map();
+/** Subs of `user:` actors the console reloaded its users for, so an unknown one is looked up once. */
+const lookedUp = new Set();
 const audit = new Map();
 const revokedKids = new Set();
 const lagSamples = [];
 const stalenessSamples = [];
 const propagation = [];
+
+/** What to do when the service runs without an admin token (its admin API is then disabled). */
+const ADMIN_DISABLED =
+  'The admin API of this service is disabled. To enable it, start the service with REVOCABLE_ADMIN_TOKEN set ' +
+  '(npm start on this machine writes one next to the database and prints where).';
+
+/** The service's answer when it has no admin token, as opposed to a wrong one (same code, 401). */
+const disabledAnswer = (json) =>
+  json?.error === 'ERR_ADMIN_AUTH_REQUIRED' && /\bdisabled\b/i.test(json?.message ?? '');
 
 async function admin(path, { method = 'GET', body } = {}) {
   const headers = { authorization: `Bearer ${adminToken}` };
@@ -38,9 +61,10 @@ async function admin(path, { method = 'GET', body } = {}) {
     json = { error: 'ERR_NOT_JSON', message: text.slice(0, 200) };
   }
   if (!response.ok) {
-    throw Object.assign(new Error(`${json?.error ?? response.status}: ${json?.message ?? ''}`), {
-      code: json?.error,
-    });
+    const message = disabledAnswer(json)
+      ? ADMIN_DISABLED
+      : `${json?.error ?? response.status}: ${json?.message ?? ''}`;
+    throw Object.assign(new Error(message), { code: json?.error });
   }
   return json;
 }
@@ -76,7 +100,9 @@ async function revoke(rule, what) {
     method: 'POST',
     body: { rule, reason: $('reason').value, ...(actor && { actor }) },
   });
-  say(`Revoked ${what}: log seq ${event.seq}, reason "${event.reason}", by ${event.actor}.`);
+  say(
+    `Revoked ${what}: log seq ${event.seq}, reason "${event.reason}", by ${actorText(event.actor, names)}.`,
+  );
   if (rule.kind === 'key') revokedKids.add(rule.kid);
   await loadUsers();
   if (openedSub) await showSessions(openedSub, false);
@@ -101,8 +127,11 @@ function userActions(user) {
   );
   const suspend = button(
     user.suspended ? 'Reinstate' : 'Suspend',
-    () =>
-      act(async () => {
+    () => {
+      const question = `Suspend ${user.username}? Every session and token of ${user.username} ends now, and ${user.username} cannot log in until reinstated.`;
+      // Reinstating ends nothing: only the suspension asks first.
+      if (!user.suspended && !confirm(question)) return;
+      void act(async () => {
         await admin(`/admin/users/${encodeURIComponent(user.id)}/suspension`, {
           method: 'POST',
           body: {
@@ -112,8 +141,9 @@ function userActions(user) {
         });
         say(`${user.username} is ${user.suspended ? 'reinstated' : 'suspended: every token revoked'}.`);
         await loadUsers();
-      }),
-    { name: `${user.suspended ? 'Reinstate' : 'Suspend'} ${user.username}` },
+      });
+    },
+    { danger: !user.suspended, name: `${user.suspended ? 'Reinstate' : 'Suspend'} ${user.username}` },
   );
   return el('div', { className: 'actions' }, sessions, everywhere, suspend);
 }
@@ -122,6 +152,8 @@ async function loadUsers() {
   const { users } = await admin('/admin/users?limit=500');
   names.clear();
   for (const user of users) names.set(user.id, user.username);
+  renderAudit();
+  renameActors($('feed'), names);
   $('users').replaceChildren(
     table(
       'Users',
@@ -162,17 +194,22 @@ async function showSessions(sub, focus) {
         [
           'Actions',
           (s) =>
-            button(
-              'Revoke session',
-              () => act(() => revoke({ kind: 'session', iss: issuer, sid: s.id }, `session ${short(s.id)}`)),
-              { danger: true, name: `Revoke session ${short(s.id)}` },
-            ),
+            button('Revoke session', () => confirmRevokeSession(s, name), {
+              danger: true,
+              name: `Revoke session ${short(s.id)}`,
+            }),
         ],
       ],
       { empty: `${name} has no live session.` },
     ),
   );
   if (focus) heading.focus();
+}
+
+function confirmRevokeSession(session, name) {
+  const question = `Revoke session ${short(session.id)} of ${name}? Its tokens are rejected from now on and it cannot be refreshed.`;
+  if (!confirm(question)) return;
+  void act(() => revoke({ kind: 'session', iss: issuer, sid: session.id }, `session ${short(session.id)}`));
 }
 
 function tokenRule(jwt) {
@@ -247,7 +284,7 @@ function renderAudit() {
         ['What', (e) => describeRule(e.rule, names)],
         ['Rule', (e) => e.rule.kind],
         ['Reason', (e) => e.reason],
-        ['Who', (e) => e.actor],
+        ['Who', (e) => actorCell(e.actor, names)],
       ],
       { empty: 'No revocations yet.' },
     ),
@@ -264,7 +301,7 @@ async function pollReplica() {
   const lag = Math.max(0, r.log_last_seq - r.last_seq);
   remember(lagSamples, lag);
   remember(stalenessSamples, r.staleness_ms ?? Number.NaN);
-  sparkline($('lag-chart'), lagSamples, 'events');
+  sparkline($('lag-chart'), lagSamples, ['event', 'events']);
   $('lag-summary').textContent =
     `Log events not yet applied by this process's replica: ${lag} (log seq ${r.log_last_seq}, replica seq ${r.last_seq}). One sample a second.`;
   sparkline($('staleness-chart'), stalenessSamples, 'ms');
@@ -295,12 +332,19 @@ function onRevocation(event) {
     'li',
     {},
     el('strong', {}, `#${event.seq} ${event.rule.kind}`),
-    ` ${describeRule(event.rule, names)} — ${event.reason}, by ${event.actor}`,
+    ` ${describeRule(event.rule, names)} — ${event.reason}, by `,
+    actorCell(event.actor, names),
     live ? ` (${delay} ms after it was logged)` : '',
   );
   $('feed').prepend(item);
   while ($('feed').children.length > 50) $('feed').lastElementChild.remove();
   renderAudit();
+  // A user who registered after the users were loaded: load them again (once per user) to name them.
+  const sub = actorSub(event.actor);
+  if (sub !== null && !names.has(sub) && !lookedUp.has(sub)) {
+    lookedUp.add(sub);
+    void act(loadUsers);
+  }
   if (openedSub && ['session', 'subject'].includes(event.rule.kind))
     void act(() => showSessions(openedSub, false));
 }
@@ -361,6 +405,7 @@ function closeConsole() {
   openedSub = null;
   audit.clear();
   revokedKids.clear();
+  lookedUp.clear();
   $('feed').replaceChildren();
   $('sessions').replaceChildren();
   $('sessions-status').textContent = '';

@@ -72,6 +72,41 @@ export function describeRule(rule, names = new Map()) {
   }
 }
 
+/**
+ * Who made a revocation, from the log's actor (`user:<sub>`, `admin:<name>`, `admin`, `client:<id>`,
+ * `system`): the kind, then the name, e.g. `user ada` or `admin alice`. A user is named by username when
+ * `names` (sub → username) knows it. The kind always comes first, so a user called `admin:alice` reads
+ * `user admin:alice`, never as an admin.
+ */
+export function actorText(actor, names = new Map()) {
+  if (typeof actor !== 'string' || actor === '') return '–';
+  const colon = actor.indexOf(':');
+  if (colon === -1) return actor;
+  const kind = actor.slice(0, colon);
+  const id = actor.slice(colon + 1);
+  return kind === 'user' ? `user ${names.get(id) ?? short(id)}` : `${kind} ${id}`;
+}
+
+/** The sub of a `user:<sub>` actor, or null. */
+export const actorSub = (actor) =>
+  typeof actor === 'string' && actor.startsWith('user:') ? actor.slice(5) : null;
+
+/**
+ * {@link actorText} as an element whose tooltip is the log's own actor string; `renameActors` updates
+ * it when a username becomes known.
+ */
+export function actorCell(actor, names) {
+  const span = el('span', { title: actor ?? '' }, actorText(actor, names));
+  span.dataset.actor = actor ?? '';
+  return span;
+}
+
+/** Renames the actors under `root` (made by {@link actorCell}) with the usernames now known. */
+export function renameActors(root, names) {
+  for (const span of root.querySelectorAll('[data-actor]'))
+    span.textContent = actorText(span.dataset.actor, names);
+}
+
 /** A short name for a User-Agent string. */
 export function deviceName(agent) {
   if (!agent) return 'unknown device';
