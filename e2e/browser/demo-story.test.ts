@@ -89,6 +89,9 @@ describeInChromium('the stolen-token demo in Chromium', () => {
 
     await page.getByRole('button', { name: 'Log out', exact: true }).click();
     await page.waitForSelector('body[data-session="signed-out"]');
+    // Step 2 no longer shows the ended session's claims as if they were current.
+    expect(await page.textContent('#api-result')).toBe('–');
+    expect(await page.textContent('#token-info')).toBe('No access token.');
     await page.getByRole('button', { name: 'Replay the copied token from a separate context' }).click();
     await eventually(() => page.textContent('#replay-result')).toMatch(/^Rejected: 401 ERR_TOKEN_REVOKED/);
     const replay = (await page.textContent('#replay-result')) ?? '';

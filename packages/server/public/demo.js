@@ -22,6 +22,8 @@ async function loadClient() {
 const client = await loadClient();
 let username = null;
 let loggedOutAt = null;
+/** Whether step 2 shows a signed-in answer (claims) that signing out must take down. */
+let showingClaims = false;
 
 const SIGNED_OUT = {
   'not-signed-in': 'Not signed in.',
@@ -90,6 +92,9 @@ function render() {
       `${state.byOtherTab ? 'Signed out in another tab. ' : ''}${SIGNED_OUT[state.reason]}`,
     );
     $('token-info').textContent = 'No access token.';
+    // The claims of an ended session are not shown as if they were current.
+    if (showingClaims) show('api-result', null, '–');
+    showingClaims = false;
   }
 }
 
@@ -115,9 +120,29 @@ async function callApi() {
   try {
     const response = await client.fetch('/api/me');
     const body = await response.json();
-    show('api-result', response.ok, `${response.status} ${JSON.stringify(body, null, 2)}`);
+    const answer = `${response.status} ${JSON.stringify(body, null, 2)}`;
+    show('api-result', response.ok, answer);
+    showingClaims = response.ok;
+    if (response.status === 401 && body?.error === 'ERR_TOKEN_REVOKED')
+      show('api-result', false, `${answer}\n${await sessionAfterRevokedToken()}`);
   } catch (err) {
     show('api-result', false, describe(err));
+    showingClaims = false;
+  }
+}
+
+/**
+ * The client drops a revoked token but cannot tell from the 401 whether only that token was revoked or
+ * the whole session ended (an admin, a logout elsewhere). Asking for a token now finds out: a refresh
+ * either issues a new one or is refused, and then the client signs this tab (and the others) out.
+ */
+async function sessionAfterRevokedToken() {
+  try {
+    await client.accessToken();
+    return 'Only this access token was revoked: the session lives, and a new token was issued.';
+  } catch (err) {
+    if (client.getState().status === 'signed-out') return 'The session was ended: this tab is signed out.';
+    return `The session could not be checked — ${describe(err)}.`;
   }
 }
 
