@@ -1,7 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import type { RevocationEvent } from '@revocable/core';
+import { RevocableError, type RevocationEvent } from '@revocable/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ServiceError } from '../errors.js';
+import { clientRuleOf } from '../http/client-rule.js';
+import { CLIENT_RULE_INPUT_SCHEMA, FEED_EVENT_SCHEMA } from '../http/feed-schemas.js';
+import { plainJsonSerializer } from '../http/wire-schemas.js';
 import type { Runtime } from '../runtime.js';
 import { isAdmin } from './admin-auth.js';
 
@@ -16,10 +19,37 @@ function parseSeq(value: unknown): number | undefined {
   return n;
 }
 
+/** What `POST /revocations` takes: a rule in the log's form, and why. */
+interface ClientRevokeBody {
+  rule: unknown;
+  reason?: 'logout' | 'logout_all';
+}
+
+/**
+ * The refusal of a `POST /revocations` body its schema did not take: the rule's own reason (403
+ * `ERR_RULE_FORBIDDEN` or 400 `ERR_REVOCATION_INVALID`) when the rule is what is wrong, 400
+ * `ERR_BAD_REQUEST` for the rest of the body.
+ */
+function refusedClientBody(
+  error: Error & { validation?: { instancePath: string }[] },
+  body: unknown,
+  issuer: string,
+): Error {
+  const inRule = (error.validation ?? []).some(({ instancePath }) => instancePath.startsWith('/rule'));
+  if (!inRule) return new ServiceError('ERR_BAD_REQUEST', `Invalid request: ${error.message}`.slice(0, 300));
+  clientRuleOf((body as { rule?: unknown }).rule, issuer, Date.now()); // throws the reason
+  return new RevocableError(
+    'ERR_REVOCATION_INVALID',
+    `The rule is not valid: ${error.message}`.slice(0, 300),
+  );
+}
+
 /**
  * The feed for remote replicas: `GET /revocations` (a snapshot, or the events after `?after=SEQ`) and
  * `GET /revocations/stream` (Server-Sent Events: `revocation` events with `id: seq`, resumable with
  * `Last-Event-ID`, and `heartbeat` events). Both need a confidential client or the admin credential.
+ * `POST /revocations`, with the same credentials, is an API's own logout: a token, session or subject
+ * rule for this service's issuer, answered with the event in the feed's form.
  */
 export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
   const { storage, clients, config } = runtime;
@@ -32,6 +62,11 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
   const authorize = async (request: FastifyRequest) => {
     if (isAdmin(request, config.adminToken)) return;
     await clients.authenticate(request.headers.authorization, undefined);
+  };
+  /** The same credentials, naming who writes: `client:<id>`, or `admin`. */
+  const authorizeWriter = async (request: FastifyRequest): Promise<string> => {
+    if (isAdmin(request, config.adminToken)) return 'admin';
+    return `client:${await clients.authenticate(request.headers.authorization, undefined)}`;
   };
 
   app.get<{ Querystring: { after?: string; limit?: string } }>(
@@ -48,6 +83,44 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
       const limit = Math.min(parseSeq(request.query.limit) ?? 1000, 10_000);
       const events = await storage.log.readAfter(after, limit);
       return { type: 'events', last_seq: await storage.log.lastSeq(), events };
+    },
+  );
+
+  app.post<{ Body: ClientRevokeBody }>(
+    '/revocations',
+    {
+      schema: {
+        tags: ['feed'],
+        summary: "An API's own logout: revoke a token, a session or a subject of this service's issuer",
+        description:
+          "For an API connected to the service (connectToService in @revocable/core) that logs a user out itself. The rule is in the feed's form (camelCase, epoch milliseconds), not the admin API's: token {kind, iss, tokenId, expiresAt}, session {kind, iss, sid}, subject {kind, iss, sub}. iss must be this service's issuer. A session or subject rule ends the stored sessions first (no refresh after it), then is written with the service's clock as its cutoff: a cutoff in the request is refused. reason is logout (the default) or logout_all; the actor recorded is client:<id> (admin with the admin credential). Key, issuer and allow rules, and rules of another issuer, are refused with 403 ERR_RULE_FORBIDDEN.",
+        security: [{ client: [] }, { bearer: [] }],
+        body: {
+          type: 'object',
+          required: ['rule'],
+          additionalProperties: false,
+          properties: {
+            rule: CLIENT_RULE_INPUT_SCHEMA,
+            reason: { type: 'string', enum: ['logout', 'logout_all'] },
+          },
+        },
+        response: { 201: FEED_EVENT_SCHEMA },
+      },
+      attachValidation: true,
+      // The response schema documents the answer; it never filters it.
+      serializerCompiler: plainJsonSerializer,
+    },
+    async (request, reply) => {
+      const actor = await authorizeWriter(request);
+      if (request.validationError)
+        throw refusedClientBody(request.validationError, request.body, config.issuer);
+      const rule = clientRuleOf(request.body.rule, config.issuer, Date.now());
+      const event = await runtime.sessions.applyRule(rule, {
+        actor,
+        reason: request.body.reason ?? 'logout',
+      });
+      reply.header('Cache-Control', 'no-store');
+      return reply.status(201).send(event);
     },
   );
 

@@ -27,6 +27,14 @@ export function wellKnownRoutes(app: FastifyInstance, runtime: Runtime): void {
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       service_documentation: `${config.issuer}/openapi.json`,
+      // What an API needs to verify this service's tokens and follow its revocations
+      // (`connectToService` in @revocable/core reads these).
+      revocable_audience: config.audience,
+      revocable_revocation_policy: {
+        max_token_lifetime_ms: config.revocationPolicy.maxTokenLifetimeMs,
+        clock_skew_ms: config.revocationPolicy.clockSkewMs,
+      },
+      revocable_feed_endpoint: `${config.issuer}/revocations`,
     }),
   );
 }
