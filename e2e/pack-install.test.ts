@@ -149,12 +149,15 @@ async function healthy(url: string, child: ChildProcess, output: () => string, t
 }
 
 describe.skipIf(!RUN)('the packages, packed and installed from their tarballs into an empty project', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'revocable-pack-'));
-  const app = join(scratch, 'app');
+  let scratch = '';
+  let app = '';
   let packed: PackResult[] = [];
   let serving: ChildProcess | undefined;
 
   beforeAll(async () => {
+    // Made here, not in the describe body, which vitest runs even when the suite is skipped.
+    scratch = mkdtempSync(join(tmpdir(), 'revocable-pack-'));
+    app = join(scratch, 'app');
     await run('npm', ['run', 'build'], { cwd: ROOT });
     const tarballs = join(scratch, 'tarballs');
     mkdirSync(tarballs);
@@ -194,7 +197,7 @@ describe.skipIf(!RUN)('the packages, packed and installed from their tarballs in
         // already gone
       }
     }
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   it('packs five tarballs of built files, with no tests, databases, secrets or build state', () => {
