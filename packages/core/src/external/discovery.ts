@@ -57,6 +57,68 @@ function config(message: string): RevocableError {
   return new RevocableError('ERR_CONFIG_INVALID', message);
 }
 
+/** A value read from a remote document, quoted and cut short, for a message. */
+export function quotedValue(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 200)) : 'none';
+}
+
+/** Why a metadata document could not be read. */
+export interface MetadataReadFailure {
+  /** The URL requested. */
+  readonly url: URL;
+  /** The HTTP status answered; `undefined` when nothing answered (unreachable, timed out). */
+  readonly status: number | undefined;
+  /** The underlying `ERR_JWKS_UNAVAILABLE`, saying what went wrong. */
+  readonly error: RevocableError;
+}
+
+/**
+ * GETs a metadata document (no redirects, 512 KiB at most): the JSON object, or why it could not be
+ * read, with the status seen, so each caller can say what to change. Internal to the core.
+ */
+export async function readMetadata(
+  fetchImpl: typeof globalThis.fetch,
+  url: URL,
+  timeoutMs: number,
+): Promise<{ document: Record<string, unknown> } | { failure: MetadataReadFailure }> {
+  let status: number | undefined;
+  const recording: typeof globalThis.fetch = async (input, init) => {
+    const response = await fetchImpl(input, init);
+    status = response.status;
+    return response;
+  };
+  try {
+    return { document: await fetchJsonObject(recording, url, { timeoutMs, maxBytes: 512 * 1024 }) };
+  } catch (err) {
+    const error =
+      err instanceof RevocableError
+        ? err
+        : new RevocableError('ERR_JWKS_UNAVAILABLE', `${url.origin} could not be read.`, undefined, {
+            cause: err,
+          });
+    return { failure: { url, status, error } };
+  }
+}
+
+/** What a failed discovery says: the URL tried, what came back, and what to change. */
+function discoveryFailure(kind: MetadataKind, issuer: string, { url, status, error }: MetadataReadFailure) {
+  const tried = `GET ${url.href}`;
+  let message: string;
+  if (status === 404) {
+    message =
+      kind === 'openid-configuration'
+        ? `${tried} answered 404: no OpenID Connect discovery document there. Check the issuer (${quotedValue(issuer)}): it must equal the tokens' iss exactly, trailing slash included. An OAuth server without OpenID Connect (a Revocable service, for one) publishes RFC 8414 metadata instead: pass kind: 'oauth-authorization-server'. For a document at another address, pass its url.`
+        : `${tried} answered 404: no RFC 8414 metadata there. Check the issuer (${quotedValue(issuer)}): it must equal the tokens' iss exactly. An OpenID Connect provider publishes /.well-known/openid-configuration instead: pass kind: 'openid-configuration' (the default). For a document at another address, pass its url.`;
+  } else if (status === undefined) {
+    message = `${tried} failed: ${error.message} Is the issuer running, and reachable from here at that address?`;
+  } else if (status < 200 || status > 299) {
+    message = `${tried} answered ${status}: the issuer did not serve its metadata. Try again later, or check the URL.`;
+  } else {
+    message = `${tried} answered ${status}, but: ${error.message}`;
+  }
+  return new RevocableError('ERR_JWKS_UNAVAILABLE', message, undefined, { cause: error });
+}
+
 /**
  * Fetches an issuer's OpenID Connect discovery document or RFC 8414 metadata and checks what trust
  * depends on: `issuer` equals the expected issuer exactly (OIDC Discovery §4.3, RFC 8414 §3.3, so a
@@ -84,18 +146,17 @@ export async function discoverIssuer(options: DiscoveryOptions): Promise<IssuerM
     assertFetchableUrl(issuer, insecure, 'The issuer');
     url = metadataUrlOf(issuer, kind);
   }
-  const document = await fetchJsonObject(options.fetch ?? globalThis.fetch, url, {
-    timeoutMs: options.timeoutMs ?? 5000,
-    maxBytes: 512 * 1024,
-  });
+  const read = await readMetadata(options.fetch ?? globalThis.fetch, url, options.timeoutMs ?? 5000);
+  if ('failure' in read) throw discoveryFailure(kind, issuer, read.failure);
+  const { document } = read;
   if (document['issuer'] !== issuer) {
     throw config(
-      `The metadata at ${url.origin} is for another issuer: its "issuer" is not exactly the expected one.`,
+      `The metadata at ${url.href} names the issuer ${quotedValue(document['issuer'])}, not the expected ${quotedValue(issuer)}: a document must name exactly the issuer whose tokens it describes (trailing slash included). If the tokens carry ${quotedValue(document['issuer'])} in iss, give that as the issuer; otherwise this address serves another issuer's document.`,
     );
   }
   const jwksUri = document['jwks_uri'];
   if (typeof jwksUri !== 'string' || jwksUri.length === 0) {
-    throw config(`The metadata at ${url.origin} has no "jwks_uri".`);
+    throw config(`The metadata at ${url.href} has no "jwks_uri".`);
   }
   assertFetchableUrl(jwksUri, insecure, 'The metadata "jwks_uri"');
   return Object.freeze({

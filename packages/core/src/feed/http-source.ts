@@ -1,6 +1,7 @@
 import { RevocableError } from '../errors.js';
 import type { RevocationSnapshot, Unsubscribe } from '../revocation/log.js';
 import type { RevocationEvent } from '../revocation/rules.js';
+import { refusedCredentials } from './refused-credentials.js';
 import { SilenceWatchdog } from './silence-watchdog.js';
 import type { FeedMessage, FeedSource } from './source.js';
 import { type ServerSentEvent, SseParser } from './sse-parser.js';
@@ -37,6 +38,9 @@ export interface HttpFeedSourceOptions {
  * `Last-Event-ID`, backing off (100 ms doubling up to `maxBackoffMs`) until a stream delivers a message
  * again; a `200` that then goes silent does not count as a recovery.
  *
+ * A snapshot or catch-up read the service answers 401 or 403 (the client id or secret is wrong) throws
+ * `ERR_CONFIG_INVALID` naming the client and the fix, never `ERR_LOG_UNAVAILABLE`: it is no outage.
+ *
  * @example
  * ```ts
  * const source = new HttpFeedSource({ url: 'https://auth.example', clientId: 'api', clientSecret: process.env.SECRET! });
@@ -47,6 +51,7 @@ export interface HttpFeedSourceOptions {
 export class HttpFeedSource implements FeedSource {
   readonly #base: string;
   readonly #authorization: string;
+  readonly #clientId: string;
   readonly #timeoutMs: number;
   readonly #maxBackoffMs: number;
   readonly #heartbeatTimeoutMs: number;
@@ -55,6 +60,7 @@ export class HttpFeedSource implements FeedSource {
   constructor(options: HttpFeedSourceOptions) {
     this.#base = options.url.replace(/\/$/, '');
     this.#authorization = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
+    this.#clientId = options.clientId;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 6000;
@@ -166,6 +172,11 @@ export class HttpFeedSource implements FeedSource {
       });
     } catch (cause) {
       throw feedError('the revocation feed is unreachable', cause);
+    }
+    if (response.status === 401 || response.status === 403) {
+      // Wrong credentials are a mistake with a fix, not an outage to wait out.
+      await response.body?.cancel().catch(() => {});
+      throw refusedCredentials('GET', `${this.#base}/revocations`, response.status, this.#clientId);
     }
     if (!response.ok) throw feedError(`the revocation feed answered ${response.status}`);
     return response.json();
