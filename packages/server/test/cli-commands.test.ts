@@ -327,6 +327,32 @@ for (const backend of BACKENDS) {
       expect(unknown.stderr).toContain('ERR_SESSION_NOT_FOUND');
     }, 120_000);
 
+    it('revoke key refuses a key that still signs; once retired its tokens are refused; revoke issuer ends the rest', async () => {
+      const { database, http, issuer } = await start();
+      const url = ['--url', http.base];
+      const env = { REVOCABLE_ADMIN_TOKEN: ADMIN_TOKEN };
+      const cwd = scratchDir();
+      const old = await http.registerAndLogin('key-user');
+      const kid = (
+        JSON.parse(Buffer.from(old.access_token.split('.')[0]!, 'base64url').toString()) as { kid: string }
+      ).kid;
+      const inUse = await runCli(['revoke', 'key', kid, ...url], { env, cwd });
+      expect(inUse.code).toBe(1);
+      expect(inUse.stderr).toContain('ERR_KEY_IN_USE');
+      expect((await http.get('/api/me', old.access_token)).status).toBe(200);
+
+      expect((await runCli(['keys', 'rotate', ...url], { env, cwd })).code).toBe(0);
+      const fresh = await http.login('key-user');
+      const key = await runCli(['revoke', 'key', kid, ...url], { env, cwd });
+      expect(key.code, key.stderr).toBe(0);
+      await expectRevoked(http, old.access_token);
+      expect((await http.get('/api/me', fresh.access_token)).status).toBe(200);
+
+      const all = await runCli(['revoke', 'issuer', issuer, '--database', database, '--issuer', issuer]);
+      expect(all.code, all.stderr).toBe(0);
+      await expectRevoked(http, fresh.access_token);
+    }, 120_000);
+
     it('--url without the admin token is refused, naming REVOCABLE_ADMIN_TOKEN; a wrong one is refused by the service', async () => {
       const { http } = await start();
       const cwd = scratchDir();
