@@ -17,6 +17,9 @@ export interface EventFeedOptions {
 }
 
 const PAGE = 1_000;
+/** Longest an append waits for a read in flight to deliver its own events to this process's listeners. */
+const OWN_DELIVERY_WAIT_MS = 1_000;
+const DONE: Promise<void> = Promise.resolve();
 
 /**
  * Delivers a shared log's events to this process's listeners, in `seq` order, each once.
@@ -52,6 +55,8 @@ export class EventFeed {
   #pumpAgain = false;
   #timer: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
+  /** Appends waiting for their own events to reach this process's listeners. */
+  readonly #waiters = new Set<{ readonly seq: number; resolve(): void }>();
 
   constructor(source: EventSource, options: EventFeedOptions) {
     this.#source = source;
@@ -78,21 +83,44 @@ export class EventFeed {
     };
   }
 
-  /** Tells the feed about events this process just committed, in `seq` order. */
-  committed(events: readonly RevocationEvent[]): void {
-    if (this.#stopped || this.#listeners.size === 0 || events.length === 0) return;
+  /**
+   * Tells the feed about events this process just committed, in `seq` order. Resolves once this
+   * process's listeners have them (at once when nothing is being read; after the read in flight
+   * otherwise, since events of other processes may come first), or after `OWN_DELIVERY_WAIT_MS` at
+   * most: an append is acknowledged only when this process's own replica already rejects what it
+   * revoked.
+   */
+  committed(events: readonly RevocationEvent[]): Promise<void> {
+    if (this.#stopped || this.#listeners.size === 0 || events.length === 0) return DONE;
+    const last = events[events.length - 1]!.seq;
     if (this.#cursor === undefined) {
       this.#firstOwnWhileStarting ??= events[0]!.seq;
       this.#pump();
-      return;
+      return this.#delivered(last);
     }
     const fresh = events.filter((event) => event.seq > this.#cursor!);
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return DONE;
     if (this.#pumping === undefined && fresh[0]!.seq === this.#cursor + 1) {
       for (const event of fresh) this.#deliver(event);
-    } else {
-      this.#pump();
+      return DONE;
     }
+    this.#pump();
+    return this.#delivered(last);
+  }
+
+  /** Resolves when the cursor reaches `seq`, the feed stops, or the wait bound passes. */
+  #delivered(seq: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => settle(), OWN_DELIVERY_WAIT_MS);
+      timer.unref();
+      const waiter = { seq, resolve: () => settle() };
+      const settle = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(waiter);
+        resolve();
+      };
+      this.#waiters.add(waiter);
+    });
   }
 
   /** Stops the timer, drops every listener and waits for a read in flight. */
@@ -103,6 +131,7 @@ export class EventFeed {
   }
 
   #reset(): void {
+    for (const waiter of [...this.#waiters]) waiter.resolve();
     this.#listeners.clear();
     this.#epoch++;
     this.#cursor = undefined;
@@ -162,5 +191,6 @@ export class EventFeed {
         this.#options.onListenerError(error);
       }
     }
+    for (const waiter of [...this.#waiters]) if (waiter.seq <= event.seq) waiter.resolve();
   }
 }

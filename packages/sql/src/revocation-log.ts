@@ -75,7 +75,8 @@ function warnListenerError(error: unknown): void {
  *   An acknowledged append survives a process crash, and a power cut on storage that honours fsync.
  *   An append that rejects because the connection failed during COMMIT may still have been written:
  *   retrying it is safe, since a repeated rule has the effect of one.
- * - **subscribe.** This process's appends reach its listeners straight after commit; other processes'
+ * - **subscribe.** This process's appends reach its listeners before `append` resolves (straight after
+ *   commit, or once a read in flight has delivered what came before them); other processes'
  *   appends (PostgreSQL, or a SQLite file several processes share) are found by polling `readAfter`
  *   every `pollIntervalMs` (default 100 ms, an unref'd timer that runs only while anyone listens).
  *   The first subscription starts at the newest `seq` it finds a few ms after `subscribe()`: another
@@ -161,7 +162,7 @@ export class SqlRevocationLog implements RevocationLog {
       }
       return numbered.map(eventFromRow);
     });
-    this.#feed.committed(events);
+    await this.#feed.committed(events);
     return events;
   }
 
