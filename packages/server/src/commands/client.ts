@@ -84,7 +84,7 @@ export async function clientRemove(argv: readonly string[]): Promise<void> {
   if (!removed) {
     throw new CommandError(
       'ERR_CLIENT_NOT_FOUND',
-      `No stored client ${JSON.stringify(id.slice(0, 128))} in ${config.database.startsWith('postgres') ? 'the database' : config.database}: \`revocable client list\` shows the stored ones (clients of REVOCABLE_CLIENTS are removed from that variable).`,
+      `No stored client ${JSON.stringify(id.slice(0, 128))} in ${config.database.startsWith('postgres') ? 'the database' : config.database}: \`revocable client list\` shows the stored ones (a client of REVOCABLE_CLIENTS is removed by taking it out of that variable).`,
     );
   }
   process.stdout.write(`client ${id} removed.\n`);
