@@ -11,6 +11,13 @@
  * @packageDocumentation
  */
 export {
+  type ConnectOptions,
+  connectToService,
+  type ServiceConnection,
+} from './connect/connect-to-service.js';
+export type { ServiceMetadata } from './connect/service-metadata.js';
+export { ServiceRevoker, type ServiceRevokerOptions } from './connect/service-revoker.js';
+export {
   isRevocableError,
   RevocableError,
   type RevocableErrorCode,

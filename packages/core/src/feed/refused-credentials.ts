@@ -24,6 +24,6 @@ export function refusedCredentials(
   const id = clientId.slice(0, 128);
   return new RevocableError(
     'ERR_CONFIG_INVALID',
-    `The service refused the client credentials of ${JSON.stringify(id)}: ${method} ${url} answered ${status}. The secret is wrong, or the service has no client of that id. Register the API with \`npx revocable client add ${shellWord(id)}\` (run where the service's database is) and pass the secret it prints, once, as clientSecret; for a client listed in the service's --clients (REVOCABLE_CLIENTS), pass the secret given there.`,
+    `The service refused the client credentials of ${JSON.stringify(id)}: ${method} ${url} answered ${status}. The secret is wrong, or the service has no client of that id. Register the API with \`npx revocable client add ${shellWord(id)}\` (run where the service's database is; \`--force\` replaces the secret of an existing client) and pass the secret it prints, once, as clientSecret; for a client listed in the service's --clients (REVOCABLE_CLIENTS), pass the secret given there.`,
   );
 }
