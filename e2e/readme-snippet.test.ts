@@ -149,4 +149,18 @@ describe('the README "Protect your API" snippet', () => {
     expect(after.status).toBe(401);
     expect(await after.json()).toMatchObject({ error: 'ERR_TOKEN_REVOKED' });
   });
+
+  it("ends the session at the service with the API's own logout", async () => {
+    const http = new Http(service.url);
+    const tokens = await http.registerAndLogin('grace');
+    const logout = await fetch(`${api}/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(logout.status).toBe(204);
+    expect((await http.post('/auth/refresh', { refresh_token: tokens.refresh_token })).status).toBe(401);
+    expect((await http.get('/api/me', tokens.access_token)).body).toMatchObject({
+      error: 'ERR_TOKEN_REVOKED',
+    });
+  });
 });
