@@ -234,8 +234,9 @@ async function revokeKey(key) {
     const { keys } = await admin('/admin/keys/rotate', { method: 'POST' });
     target = keys.find((k) => k.kid === key.kid) ?? key;
   }
-  const expires_at = target.verify_until ?? new Date(serverNow() + 60_000).toISOString();
-  await revoke({ kind: 'key', kid: key.kid, expires_at }, `key ${short(key.kid, 16)}`);
+  // Without a known end, the server makes the rule last until every token the key signed has expired.
+  const rule = { kind: 'key', kid: key.kid, ...(target.verify_until && { expires_at: target.verify_until }) };
+  await revoke(rule, `key ${short(key.kid, 16)}`);
   await loadKeys();
 }
 

@@ -75,7 +75,8 @@ describe('rules on the wire', () => {
     [{ kind: 'session', sid: 's' }, /A session rule needs rule\.iss/],
     [{ kind: 'token', expires_at: timeToWire(NOON) }, /A token rule needs rule\.token_id/],
     [{ kind: 'key', iss: 7, kid: 'k', expires_at: timeToWire(NOON) }, /rule\.iss must be a string/],
-    [{ kind: 'key', kid: 'k' }, /rule\.expires_at must be an RFC 3339 time/],
+    [{ kind: 'token', token_id: 'j' }, /rule\.expires_at must be an RFC 3339 time/],
+    [{ kind: 'key', kid: 'k', expires_at: 'soon' }, /rule\.expires_at must be an RFC 3339 time/],
     [{ kind: 'everything' }, /rule\.kind must be one of/],
     [['token'], /rule must be an object/],
   ])('refuses %j with ERR_REVOCATION_INVALID', (wire, message) => {

@@ -49,7 +49,7 @@ const timeIn = {
   description: 'RFC 3339 (any offset; answered in UTC)',
 } as const;
 
-/** A rule as `POST /admin/revocations` takes it: `iss` and `cutoff` may be omitted (see the route). */
+/** A rule as `POST /admin/revocations` takes it: `iss`, `cutoff` and a key rule's `expires_at` may be omitted (see the route). */
 export const RULE_INPUT_SCHEMA = {
   oneOf: (
     [
@@ -63,7 +63,12 @@ export const RULE_INPUT_SCHEMA = {
   ).map(([kind, members, needsIss]) => ({
     type: 'object',
     additionalProperties: false,
-    required: ['kind', ...(needsIss ? ['iss'] : []), ...Object.keys(members).filter((m) => m !== 'cutoff')],
+    // A key rule's `expires_at` may be omitted too: the server fills in the longest lifetime it can need.
+    required: [
+      'kind',
+      ...(needsIss ? ['iss'] : []),
+      ...Object.keys(members).filter((m) => m !== 'cutoff' && !(kind === 'key' && m === 'expires_at')),
+    ],
     properties: { kind: { type: 'string', enum: [kind] }, iss: text, ...members },
   })),
 };

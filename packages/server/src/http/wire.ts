@@ -123,7 +123,8 @@ const RULE_MEMBERS = {
 /**
  * A rule as a caller sends it, in the core's form. Checks the shape (a known kind, its members and no
  * other, times in RFC 3339) and throws `ERR_REVOCATION_INVALID` naming the member. An omitted `iss`
- * (token, key, allow) or `cutoff` stays omitted for the caller to fill in; the log checks the values.
+ * (token, key, allow), `cutoff` or a key rule's `expires_at` stays omitted for the caller to fill in;
+ * the log checks the values.
  *
  * @example
  * ```ts
@@ -157,7 +158,9 @@ export function ruleFromWire(wire: unknown): RevocationRule {
   const rule: Record<string, unknown> = { kind, iss: text('iss', members.includes('expires_at')) };
   for (const name of members) {
     if (name === 'token_id') rule['tokenId'] = text(name, false);
-    else if (name === 'expires_at') rule['expiresAt'] = timeFromWire(given[name], `rule.${name}`);
+    else if (name === 'expires_at')
+      rule['expiresAt'] =
+        kind === 'key' && given[name] === undefined ? undefined : timeFromWire(given[name], `rule.${name}`);
     else if (name === 'cutoff')
       rule['cutoff'] = given[name] === undefined ? undefined : timeFromWire(given[name], `rule.${name}`);
     else if (name === 'sid' || name === 'sub' || name === 'kid') rule[name] = text(name, false);

@@ -1,4 +1,9 @@
-import { RevocableError, type RevocationReason, type RevocationRule } from '@revocable/core';
+import {
+  RevocableError,
+  type RevocationPolicy,
+  type RevocationReason,
+  type RevocationRule,
+} from '@revocable/core';
 import type { FastifyInstance } from 'fastify';
 import type { TokenSet } from '../auth/session-service.js';
 import { ServiceError } from '../errors.js';
@@ -46,6 +51,17 @@ function withServerCutoff(rule: RevocationRule, now: number): RevocationRule {
     );
   }
   return rule;
+}
+
+/**
+ * A key rule without `expiresAt` lasts until every token the key can have signed so far has expired:
+ * now plus the longest token lifetime and the clock margin.
+ */
+function withKeyExpiry(rule: RevocationRule, now: number, policy: RevocationPolicy): RevocationRule {
+  const given = rule as { kind?: unknown; expiresAt?: unknown };
+  if (typeof given !== 'object' || given === null || given.kind !== 'key' || given.expiresAt !== undefined)
+    return rule;
+  return { ...rule, expiresAt: now + policy.maxTokenLifetimeMs + policy.clockSkewMs } as RevocationRule;
 }
 
 const ISSUER_SCOPED_KINDS = new Set(['token', 'key', 'allow']);
@@ -135,7 +151,11 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
       if (request.validationError) throw refusedBody(request.validationError, request.body);
       const { reason = 'admin', actor } = request.body;
       const given = ruleFromWire(request.body.rule);
-      const rule = withOwnIssuer(withServerCutoff(given, Date.now()), runtime.config.issuer);
+      const now = Date.now();
+      const rule = withOwnIssuer(
+        withKeyExpiry(withServerCutoff(given, now), now, runtime.config.revocationPolicy),
+        runtime.config.issuer,
+      );
       const event = await sessions.applyRule(rule, {
         reason,
         actor: actor ? `${ADMIN_ACTOR}:${actor}` : ADMIN_ACTOR,
