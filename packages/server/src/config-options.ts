@@ -300,11 +300,7 @@ const PLACEHOLDERS: Readonly<Record<OptionKind, string>> = {
  * ```
  */
 export function helpText(): string {
-  const lines = [
-    usageBlock(),
-    '',
-    'Options of every command (each also from its environment variable):',
-  ];
+  const lines = [usageBlock(), '', 'Options of every command (each also from its environment variable):'];
   const flagWidth = Math.max(...OPTIONS.map((o) => o.flag.length + PLACEHOLDERS[o.kind].length)) + 3;
   const envWidth = Math.max(...OPTIONS.map((o) => o.env.length)) + 1;
   for (const o of OPTIONS) {
