@@ -10,7 +10,7 @@ const SECRET = 'stand-in-secret-0123456789';
 let server: TestServer;
 let document: Record<string, unknown>;
 let revocation: { status: number; body: unknown };
-let posted: { authorization?: string; body: unknown }[];
+let posted: { authorization: string | undefined; body: unknown }[];
 
 beforeEach(async () => {
   const key = await issuerKey('k1');
