@@ -114,6 +114,13 @@ export {
   type UnscopedRule,
 } from './revocation/rules.js';
 export { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from './revocation/validate.js';
+export { DEFAULT_STATUS_LIST_LIMITS, type StatusListLimits } from './status-list/lst-codec.js';
+export {
+  STATUS_BITS,
+  type StatusBits,
+  StatusList,
+  TOKEN_STATUS,
+} from './status-list/status-list.js';
 export { encodeBase64url } from './token/base64url.js';
 export { DEFAULT_SIZE_LIMITS, type SizeLimits } from './token/compact.js';
 export type { AccessTokenClaims } from './verify/claims.js';
