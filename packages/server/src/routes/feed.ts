@@ -19,6 +19,17 @@ function parseSeq(value: unknown): number | undefined {
   return n;
 }
 
+/** An error answer of `POST /revocations`: `{ error, message }`, described. */
+function errorAnswer(description: string) {
+  return {
+    description,
+    type: 'object',
+    additionalProperties: false,
+    required: ['error', 'message'],
+    properties: { error: { type: 'string' }, message: { type: 'string' } },
+  } as const;
+}
+
 /** What `POST /revocations` takes: a rule in the log's form, and why. */
 interface ClientRevokeBody {
   rule: unknown;
@@ -94,7 +105,7 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
         summary: "An API's own logout: revoke a token, a session or a subject of this service's issuer",
         description:
           "For an API connected to the service (connectToService in @revocable/core) that logs a user out itself. The rule is in the feed's form (camelCase, epoch milliseconds), not the admin API's: token {kind, iss, tokenId, expiresAt}, session {kind, iss, sid}, subject {kind, iss, sub}. iss must be this service's issuer. A session or subject rule ends the stored sessions first (no refresh after it), then is written with the service's clock as its cutoff: a cutoff in the request is refused. reason is logout (the default) or logout_all; the actor recorded is client:<id> (admin with the admin credential). Key, issuer and allow rules, and rules of another issuer, are refused with 403 ERR_RULE_FORBIDDEN.",
-        security: [{ client: [] }, { bearer: [] }],
+        security: [{ client: [] }, { admin: [] }],
         body: {
           type: 'object',
           required: ['rule'],
@@ -104,7 +115,19 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
             reason: { type: 'string', enum: ['logout', 'logout_all'] },
           },
         },
-        response: { 201: FEED_EVENT_SCHEMA },
+        response: {
+          201: FEED_EVENT_SCHEMA,
+          400: errorAnswer(
+            'The body is not valid: ERR_BAD_REQUEST, or ERR_REVOCATION_INVALID naming what is wrong with the rule.',
+          ),
+          401: errorAnswer('No client or admin credential, or a wrong one (ERR_CLIENT_AUTH_FAILED).'),
+          403: errorAnswer(
+            'A rule a client may not write: another issuer, or a key, issuer or allow rule (ERR_RULE_FORBIDDEN).',
+          ),
+          503: errorAnswer(
+            'The database cannot record the revocation now (ERR_LOG_UNAVAILABLE); nothing was revoked.',
+          ),
+        },
       },
       attachValidation: true,
       // The response schema documents the answer; it never filters it.

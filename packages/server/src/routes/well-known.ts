@@ -1,6 +1,61 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 
+const url = { type: 'string', format: 'uri' } as const;
+const names = { type: 'array', items: { type: 'string' } } as const;
+
+/** The metadata document: RFC 8414 §2 members, and Revocable's own for APIs. */
+const METADATA_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'issuer',
+    'token_endpoint',
+    'jwks_uri',
+    'revocation_endpoint',
+    'introspection_endpoint',
+    'grant_types_supported',
+    'response_types_supported',
+    'token_endpoint_auth_methods_supported',
+    'revocation_endpoint_auth_methods_supported',
+    'introspection_endpoint_auth_methods_supported',
+    'service_documentation',
+    'revocable_audience',
+    'revocable_revocation_policy',
+    'revocable_feed_endpoint',
+  ],
+  properties: {
+    issuer: { ...url, description: "The tokens' iss (--issuer); the URL APIs connect to." },
+    token_endpoint: url,
+    jwks_uri: url,
+    revocation_endpoint: url,
+    introspection_endpoint: url,
+    grant_types_supported: names,
+    response_types_supported: names,
+    token_endpoint_auth_methods_supported: names,
+    revocation_endpoint_auth_methods_supported: names,
+    introspection_endpoint_auth_methods_supported: names,
+    service_documentation: url,
+    revocable_audience: { type: 'string', description: "The tokens' aud (--audience)." },
+    revocable_revocation_policy: {
+      type: 'object',
+      description:
+        "The log's lifetime policy: an API's replica and verifier take it (tokens living longer are refused).",
+      additionalProperties: false,
+      required: ['max_token_lifetime_ms', 'clock_skew_ms'],
+      properties: {
+        max_token_lifetime_ms: { type: 'integer', minimum: 1, description: '--access-token-ttl, in ms' },
+        clock_skew_ms: { type: 'integer', minimum: 0, description: 'The clock margin, ms' },
+      },
+    },
+    revocable_feed_endpoint: {
+      ...url,
+      description:
+        "The revocation feed (GET, and /stream for Server-Sent Events) and an API's own logout (POST), with client credentials.",
+    },
+  },
+} as const;
+
 /** `/.well-known/jwks.json` (with the next key published ahead of use) and RFC 8414 metadata. */
 export function wellKnownRoutes(app: FastifyInstance, runtime: Runtime): void {
   const { keys, config } = runtime;
@@ -14,7 +69,15 @@ export function wellKnownRoutes(app: FastifyInstance, runtime: Runtime): void {
   );
   app.get(
     '/.well-known/oauth-authorization-server',
-    { schema: { tags: ['discovery'], summary: 'RFC 8414 authorization server metadata' } },
+    {
+      schema: {
+        tags: ['discovery'],
+        summary: 'RFC 8414 authorization server metadata',
+        description:
+          'With the members an API needs to verify the tokens and follow the revocations (connectToService in @revocable/core reads them): revocable_audience, revocable_revocation_policy, revocable_feed_endpoint.',
+        response: { 200: METADATA_SCHEMA },
+      },
+    },
     async () => ({
       issuer: config.issuer,
       token_endpoint: `${config.issuer}/oauth/token`,
