@@ -9,7 +9,19 @@ import { discoverService, feedBaseOf, type ServiceMetadata } from './service-met
 import { ServiceRevoker } from './service-revoker.js';
 import { serviceUrlOf } from './service-url.js';
 
-/** Options of {@link connectToService}. */
+/**
+ * Options of {@link connectToService}.
+ *
+ * @example
+ * ```ts
+ * const options: ConnectOptions = {
+ *   clientId: 'orders-api',
+ *   clientSecret: process.env.REVOCABLE_CLIENT_SECRET!,
+ *   maxStalenessMs: 10_000,
+ *   onFeedError: (error) => log.warn({ error }, 'revocation feed'),
+ * };
+ * ```
+ */
 export interface ConnectOptions {
   /** The API's confidential client at the service (`npx revocable client add <id>` prints its secret). */
   readonly clientId: string;

@@ -117,7 +117,14 @@ export async function discoverService(
   });
 }
 
-/** The base URL the feed's reader takes (`HttpFeedSource` adds `/revocations` itself). */
+/**
+ * The base URL the feed's reader takes (`HttpFeedSource` adds `/revocations` itself).
+ *
+ * @example
+ * ```ts
+ * new HttpFeedSource({ url: feedBaseOf(metadata), clientId, clientSecret });
+ * ```
+ */
 export function feedBaseOf(metadata: ServiceMetadata): string {
   return metadata.feedEndpoint.slice(0, -FEED_PATH.length);
 }

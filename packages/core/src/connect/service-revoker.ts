@@ -6,7 +6,18 @@ import type { RevocationAudit } from '../revocation/revoker.js';
 import type { RevocationEvent } from '../revocation/rules.js';
 import { basicAuthorization } from './client-credentials.js';
 
-/** Options of a {@link ServiceRevoker}. */
+/**
+ * Options of a {@link ServiceRevoker} (`connectToService` makes one from the service's metadata).
+ *
+ * @example
+ * ```ts
+ * const revoker = new ServiceRevoker({
+ *   endpoint: 'https://auth.example/revocations',
+ *   clientId: 'orders-api',
+ *   clientSecret: process.env.REVOCABLE_CLIENT_SECRET!,
+ * });
+ * ```
+ */
 export interface ServiceRevokerOptions {
   /** The service's `revocable_feed_endpoint` (`https://auth.example/revocations`). */
   readonly endpoint: string;
