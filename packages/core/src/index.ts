@@ -116,11 +116,34 @@ export {
 export { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from './revocation/validate.js';
 export { DEFAULT_STATUS_LIST_LIMITS, type StatusListLimits } from './status-list/lst-codec.js';
 export {
+  MAX_STATUS_URI_LENGTH,
+  type StatusListReference,
+  statusListReferenceOf,
+} from './status-list/reference.js';
+export {
+  type SignedStatusListToken,
+  STATUS_LIST_JWT_MEDIA_TYPE,
+  STATUS_LIST_JWT_TYPE,
+  type StatusListTokenClaims,
+  type StatusListTokenRequest,
+  signStatusListToken,
+} from './status-list/sign-token.js';
+export {
   STATUS_BITS,
   type StatusBits,
   StatusList,
   TOKEN_STATUS,
 } from './status-list/status-list.js';
+export {
+  StatusListCheck,
+  type StatusListCheckOptions,
+  type StatusListStalePolicy,
+} from './status-list/status-list-check.js';
+export {
+  type StatusListTokenPolicy,
+  type VerifiedStatusListToken,
+  verifyStatusListToken,
+} from './status-list/verify-token.js';
 export { encodeBase64url } from './token/base64url.js';
 export { DEFAULT_SIZE_LIMITS, type SizeLimits } from './token/compact.js';
 export type { AccessTokenClaims } from './verify/claims.js';

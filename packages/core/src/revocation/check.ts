@@ -1,4 +1,5 @@
 import type { RuleKind } from '../errors.js';
+import type { StatusListReference } from '../status-list/reference.js';
 import type { RevocationPolicy } from './validate.js';
 
 /**
@@ -15,6 +16,11 @@ export interface TokenFacts {
   /** `iat` in milliseconds: exact for Revocable's fractional `iat`, the start of the second otherwise. */
   readonly issuedAtMs: number;
   readonly expiresAtMs: number;
+  /**
+   * The token's `status.status_list { idx, uri }` (draft-ietf-oauth-status-list), checked; absent when
+   * it has none. A {@link StatusListCheck} decides on it.
+   */
+  readonly statusList?: StatusListReference | undefined;
 }
 
 /**
@@ -25,7 +31,8 @@ export interface TokenFacts {
  * - `check` is synchronous, does no I/O, and answers in O(1) from in-memory state.
  * - It returns the kind of a rule that revokes the token, or `undefined` when none does.
  * - When its state is too old to answer and its policy is fail-closed it throws a `RevocableError`
- *   with `ERR_REVOCATION_STALE`; it never throws anything else.
+ *   with `ERR_REVOCATION_STALE`; it never throws anything else, except that a {@link StatusListCheck}
+ *   refuses a token whose status reference no list can answer with `ERR_STATUS_LIST_INVALID`.
  * - `policy` is the {@link RevocationPolicy} its rules were kept under (a {@link Replica}'s is the
  *   log's). It is required: a verifier takes its lifetime bound and the most clock tolerance it may
  *   allow from it, once, when it is made, so no token outlives the rules that could revoke it.

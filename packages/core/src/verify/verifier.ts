@@ -6,6 +6,7 @@ import type { KeyResolver } from '../keys/verification-key.js';
 import type { RevocationCheck, TokenFacts } from '../revocation/check.js';
 import { checkRevocationPolicy } from '../revocation/policy.js';
 import { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from '../revocation/validate.js';
+import { statusListReferenceOf } from '../status-list/reference.js';
 import {
   DEFAULT_SIZE_LIMITS,
   decodeJsonObject,
@@ -406,6 +407,8 @@ export class Verifier {
       kid: header.kid,
       issuedAtMs: Math.round(claims.iat * 1000),
       expiresAtMs: Math.round(claims.exp * 1000),
+      // Read once per verified token (a cache hit reuses the facts): a token without `status` pays one lookup.
+      statusList: claims['status'] === undefined ? undefined : statusListReferenceOf(claims),
     };
   }
 }
