@@ -11,7 +11,9 @@ import { wellKnownRoutes } from '../routes/well-known.js';
 import type { Runtime } from '../runtime.js';
 import { BODY_LIMIT } from './body-limit.js';
 import { installErrorHandling } from './error-handler.js';
+import { COMPONENTS, errorAnswers, frameworkErrors, SECURITY_SCHEMES } from './openapi-schemas.js';
 import { schemaValidators } from './validation.js';
+import { plainJsonSerializer } from './wire-schemas.js';
 
 /**
  * How {@link buildApp} logs.
@@ -78,6 +80,10 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   app.decorateRequest('auth', null);
   // JSON bodies are validated as sent (no coercion); query strings and params are read from text.
   app.setValidatorCompiler(schemaValidators());
+  // Response schemas document the answers and never filter them: Fastify's default serializer would
+  // drop in silence any member a schema does not list. The HTTP suites check each answer against them.
+  app.setSerializerCompiler(plainJsonSerializer);
+  documentFrameworkErrors(app);
   // Every answer, JSON and errors included, like the pages: no browser may sniff another type into it.
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
@@ -97,15 +103,17 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Revocable', version: '0.1.0', description: 'JWT sessions you can end.' },
-      servers: [{ url: runtime.config.issuer }],
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          client: { type: 'http', scheme: 'basic' },
-        },
+      info: {
+        title: 'Revocable',
+        version: '0.1.0',
+        description:
+          'JWT sessions you can end. Members are snake_case with RFC 3339 times, except the revocation feed (/revocations, /revocations/stream), which keeps the log\'s own form (camelCase, epoch milliseconds). Errors are `{"error": "ERR_…", "message"}` (the Error schema); /oauth/* answer RFC 6749 errors (OAuthError).',
       },
+      servers: [{ url: runtime.config.issuer }],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
+    // Schemas added with app.addSchema are named by their $id in components.schemas.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   authRoutes(app, runtime);
   oauthRoutes(app, runtime);
@@ -116,4 +124,28 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   pageRoutes(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+/**
+ * The named schemas, and the errors the framework answers on any route (500; 400, 413 and 415 where a
+ * body is read) added to every documented route's responses unless the route declares them itself.
+ */
+function documentFrameworkErrors(app: FastifyInstance): void {
+  for (const [name, schema] of Object.entries(COMPONENTS)) app.addSchema({ $id: name, ...schema });
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as
+      | { hide?: boolean; summary?: string; response?: Record<string, { description?: string }> }
+      | undefined;
+    if (schema?.response === undefined || schema.hide === true) return;
+    const method = Array.isArray(route.method) ? String(route.method[0]) : String(route.method);
+    // An answer without a description of its own is described by the operation's summary.
+    const described = Object.entries(schema.response).map(([status, answer]) => [
+      status,
+      answer.description === undefined ? { description: schema.summary, ...answer } : answer,
+    ]);
+    route.schema = {
+      ...schema,
+      response: { ...errorAnswers(...frameworkErrors(method)), ...Object.fromEntries(described) },
+    };
+  });
 }

@@ -7,6 +7,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { TokenSet } from '../auth/session-service.js';
 import { ServiceError } from '../errors.js';
+import { documentAdminRoute } from '../http/openapi-schemas.js';
 import { clientContext } from '../http/request-context.js';
 import {
   eventToWire,
@@ -115,6 +116,7 @@ export function adminRoutes(parent: FastifyInstance, runtime: Runtime): void {
   // the request's URL looks like (`/%61dmin/…` is routed here too, so the URL is never what decides).
   parent.register(async (app) => {
     app.addHook('onRequest', async (request) => requireAdmin(request, runtime.config.adminToken));
+    app.addHook('onRoute', documentAdminRoute); // /openapi.json: the admin credential, its refusals
     // The response schemas document the answers; they never filter them.
     app.setSerializerCompiler(plainJsonSerializer);
     declareAdminRoutes(app, runtime);

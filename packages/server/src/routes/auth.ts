@@ -2,11 +2,19 @@ import { isSessionLive } from '@revocable/core/internal';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenSet } from '../auth/session-service.js';
 import { ServiceError } from '../errors.js';
+import {
+  LOGIN_ANSWER,
+  LOGOUT_ALL_ANSWER,
+  ME_ANSWER,
+  PASSWORD_ANSWER,
+  REGISTERED_ANSWER,
+} from '../http/answer-schemas.js';
 import { bearerGuard } from '../http/bearer-guard.js';
 import { logoutGuard } from '../http/logout-guard.js';
+import { BEARER_SECURITY, errorAnswer, errorAnswers } from '../http/openapi-schemas.js';
 import { authOf, clientContext } from '../http/request-context.js';
 import { sessionToWire } from '../http/wire.js';
-import { OWN_SESSION_LIST_SCHEMA, plainJsonSerializer } from '../http/wire-schemas.js';
+import { NO_CONTENT_SCHEMA, OWN_SESSION_LIST_SCHEMA, plainJsonSerializer } from '../http/wire-schemas.js';
 import type { Runtime } from '../runtime.js';
 
 /** Name of the browser refresh cookie; the `__Host-` prefix pins it to this host, `Path=/`, `Secure`. */
@@ -101,7 +109,20 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
 
   app.post<{ Body: Credentials }>(
     '/auth/register',
-    { schema: { tags: ['auth'], summary: 'Create a built-in user', body: credentials } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Create a built-in user',
+        body: credentials,
+        response: {
+          201: REGISTERED_ANSWER,
+          ...errorAnswers(429, 503),
+          400: errorAnswer(400, 'Not valid: ERR_BAD_REQUEST (the username), ERR_PASSWORD_WEAK.'),
+          404: errorAnswer(404, 'Registration is disabled (ERR_NOT_FOUND).'),
+          409: errorAnswer(409, 'The username is taken (ERR_USERNAME_TAKEN).'),
+        },
+      },
+    },
     async (request, reply) => {
       if (!config.registration) throw new ServiceError('ERR_NOT_FOUND', 'Registration is disabled.');
       const user = await users.register(
@@ -120,6 +141,17 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
         tags: ['auth'],
         summary: 'Log in; returns tokens (or sets the refresh cookie)',
         body: credentials,
+        response: {
+          200: LOGIN_ANSWER,
+          ...errorAnswers(503),
+          400: errorAnswer(
+            400,
+            'Not valid: ERR_BAD_REQUEST, or ERR_CLIENT_INVALID (client_id is not a public client).',
+          ),
+          401: errorAnswer(401, 'Wrong username or password (ERR_LOGIN_FAILED).'),
+          403: errorAnswer(403, 'The account is suspended (ERR_ACCOUNT_DISABLED).'),
+          429: errorAnswer(429, 'Too many failed logins (ERR_LOGIN_THROTTLED), with Retry-After.'),
+        },
       },
     },
     async (request, reply) => {
@@ -136,8 +168,22 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
       schema: {
         tags: ['auth'],
         summary: 'Rotate a refresh token (body for native clients, cookie + CSRF header for browsers)',
+        // No body schema: the body is optional (Fastify would require one), refreshTokenField checks it.
         description:
-          'Body `{"refresh_token": "…"}` (native), or no body / `{}` with the refresh cookie (browsers).',
+          'Body `{"refresh_token": "…"}` (native), or no body / `{}` with the refresh cookie (browsers), which also needs the `x-revocable-csrf: 1` header and an allowed Origin. Each refresh token is single use: the answer carries the next one (in the cookie in cookie mode); presenting a used one again ends the whole session (ERR_REFRESH_TOKEN_REUSED).',
+        security: [{}, { refresh_cookie: [] }],
+        response: {
+          200: LOGIN_ANSWER,
+          ...errorAnswers(503),
+          401: errorAnswer(
+            401,
+            'No refresh token, or one that is not valid (ERR_REFRESH_TOKEN_INVALID) or was used before (ERR_REFRESH_TOKEN_REUSED: the session is ended).',
+          ),
+          403: errorAnswer(
+            403,
+            'A cookie refresh without the CSRF header or from an Origin not allowed (ERR_CSRF).',
+          ),
+        },
       },
     },
     async (request, reply) => {
@@ -160,7 +206,17 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
 
   app.post(
     '/auth/logout',
-    { preHandler: logoutGuard(runtime), schema: { tags: ['auth'], summary: 'End this session' } },
+    {
+      preHandler: logoutGuard(runtime),
+      schema: {
+        tags: ['auth'],
+        summary: 'End this session',
+        description:
+          'Revokes the session of the access token (or the token itself when it has none) and clears the refresh cookie. Retry-safe: the same token sent again after a logout that completed answers 204 again. No body is needed; an empty body sent as JSON is accepted.',
+        security: BEARER_SECURITY,
+        response: { 204: { ...NO_CONTENT_SCHEMA, description: 'Logged out.' }, ...errorAnswers(401, 503) },
+      },
+    },
     async (request, reply) => {
       const { claims } = authOf(request);
       if (request.logoutAlreadyDone === true) {
@@ -181,7 +237,13 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
     '/auth/logout-all',
     {
       preHandler: logoutGuard(runtime),
-      schema: { tags: ['auth'], summary: 'End every session of this user' },
+      schema: {
+        tags: ['auth'],
+        summary: 'End every session of this user',
+        description: 'Retry-safe like /auth/logout (a retry answers ended_sessions: 0).',
+        security: BEARER_SECURITY,
+        response: { 200: LOGOUT_ALL_ANSWER, ...errorAnswers(401, 503) },
+      },
     },
     async (request, reply) => {
       const { claims } = authOf(request);
@@ -210,6 +272,17 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
             current_password: { type: 'string', minLength: 1, maxLength: 1024 },
             new_password: { type: 'string', minLength: 1, maxLength: 1024 },
           },
+        },
+        security: BEARER_SECURITY,
+        response: {
+          200: PASSWORD_ANSWER,
+          ...errorAnswers(503),
+          400: errorAnswer(
+            400,
+            'Not valid: ERR_BAD_REQUEST (also: a token without a session), ERR_PASSWORD_WEAK.',
+          ),
+          401: errorAnswer(401, 'The token is refused, or the current password is wrong (ERR_LOGIN_FAILED).'),
+          429: errorAnswer(429, 'Too many wrong passwords (ERR_LOGIN_THROTTLED), with Retry-After.'),
         },
       },
     },
@@ -242,7 +315,8 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
       schema: {
         tags: ['auth'],
         summary: "The user's live sessions",
-        response: { 200: OWN_SESSION_LIST_SCHEMA },
+        security: BEARER_SECURITY,
+        response: { 200: OWN_SESSION_LIST_SCHEMA, ...errorAnswers(401, 503) },
       },
       serializerCompiler: plainJsonSerializer, // the schema documents the answer, never filters it
     },
@@ -261,6 +335,13 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
         tags: ['auth'],
         summary: 'End one of your own sessions',
         params: { type: 'object', properties: { sid: { type: 'string', maxLength: 64 } }, required: ['sid'] },
+        security: BEARER_SECURITY,
+        response: {
+          204: { ...NO_CONTENT_SCHEMA, description: 'The session is ended.' },
+          ...errorAnswers(401, 503),
+          400: errorAnswer(400, 'The sid is not valid (ERR_BAD_REQUEST).'),
+          404: errorAnswer(404, 'No such live session of yours (ERR_SESSION_NOT_FOUND).'),
+        },
       },
     },
     async (request, reply) => {
@@ -276,7 +357,15 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
 
   app.get(
     '/api/me',
-    { preHandler: guard, schema: { tags: ['api'], summary: 'A protected example: the verified claims' } },
+    {
+      preHandler: guard,
+      schema: {
+        tags: ['api'],
+        summary: 'A protected example: the verified claims',
+        security: BEARER_SECURITY,
+        response: { 200: ME_ANSWER, ...errorAnswers(401, 503) },
+      },
+    },
     async (request) => {
       const { claims, header } = authOf(request);
       return { claims, kid: header.kid };

@@ -3,7 +3,9 @@ import { RevocableError, type RevocationEvent } from '@revocable/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ServiceError } from '../errors.js';
 import { clientRuleOf } from '../http/client-rule.js';
+import { FEED_READ_SCHEMA, feedStreamSchema } from '../http/feed-openapi.js';
 import { CLIENT_RULE_INPUT_SCHEMA, FEED_EVENT_SCHEMA } from '../http/feed-schemas.js';
+import { ref } from '../http/openapi-schemas.js';
 import { plainJsonSerializer } from '../http/wire-schemas.js';
 import type { Runtime } from '../runtime.js';
 import { isAdmin } from './admin-auth.js';
@@ -19,15 +21,9 @@ function parseSeq(value: unknown): number | undefined {
   return n;
 }
 
-/** An error answer of `POST /revocations`: `{ error, message }`, described. */
+/** An error answer of `POST /revocations`: the shared `Error` body (`{ error, message }`), described. */
 function errorAnswer(description: string) {
-  return {
-    description,
-    type: 'object',
-    additionalProperties: false,
-    required: ['error', 'message'],
-    properties: { error: { type: 'string' }, message: { type: 'string' } },
-  } as const;
+  return ref('Error', description);
 }
 
 /** What `POST /revocations` takes: a rule in the log's form, and why. */
@@ -82,7 +78,8 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
 
   app.get<{ Querystring: { after?: string; limit?: string } }>(
     '/revocations',
-    { schema: { tags: ['feed'], summary: 'Snapshot of live rules, or the events after ?after=SEQ' } },
+    // The query schema documents `after` and `limit`; parseSeq reads them, with its own message.
+    { schema: FEED_READ_SCHEMA, attachValidation: true },
     async (request, reply) => {
       await authorize(request);
       reply.header('Cache-Control', 'no-store');
@@ -149,9 +146,8 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
 
   app.get<{ Querystring: { after?: string } }>(
     '/revocations/stream',
-    {
-      schema: { tags: ['feed'], summary: 'Server-Sent Events feed with Last-Event-ID resume and heartbeats' },
-    },
+    // The query and header schemas document after and Last-Event-ID; parseSeq reads them.
+    { schema: feedStreamSchema(SSE_HEARTBEAT_MS), attachValidation: true },
     async (request, reply) => {
       await authorize(request);
       // HEAD (Fastify routes it here) describes the stream without opening one that never ends.

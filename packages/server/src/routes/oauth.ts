@@ -4,7 +4,9 @@ import { isSessionLive } from '@revocable/core/internal';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { hashRefreshToken, isRefreshTokenShape } from '../auth/refresh-tokens.js';
 import { ServiceError } from '../errors.js';
+import { INTROSPECTION_ANSWER, OAUTH_TOKEN_ANSWER } from '../http/answer-schemas.js';
 import { BODY_LIMIT } from '../http/body-limit.js';
+import { errorAnswer, errorAnswers, ref } from '../http/openapi-schemas.js';
 import { clientContext } from '../http/request-context.js';
 import type { Runtime } from '../runtime.js';
 import { tokenResponse } from './auth.js';
@@ -19,6 +21,8 @@ interface TokenForm {
 
 const form = {
   type: 'object',
+  description:
+    'An application/x-www-form-urlencoded form (RFC 6749), or a JSON object of the same members. A confidential client authenticates with HTTP Basic, or with client_id and client_secret here.',
   properties: {
     token: { type: 'string', maxLength: 16384 },
     token_type_hint: { type: 'string', maxLength: 64 },
@@ -29,6 +33,21 @@ const form = {
     scope: { type: 'string', maxLength: 1024 },
   },
 } as const;
+
+/** Both body types the endpoints take, forms first (what RFC 6749 clients send). */
+const CONSUMES = ['application/x-www-form-urlencoded', 'application/json'];
+
+/** An error answer that is either an RFC 6749 error (`OAuthError`) or the common `Error`. */
+function oauthOrServiceError(status: number, description: string) {
+  return errorAnswer(status, description, { oneOf: [ref('OAuthError'), ref('Error')] });
+}
+
+/** An RFC 6749 §5.2 invalid_client answer. */
+const INVALID_CLIENT = errorAnswer(
+  401,
+  'Client authentication failed: invalid_client (code ERR_CLIENT_AUTH_FAILED), with WWW-Authenticate: Basic.',
+  ref('OAuthError'),
+);
 
 /** An RFC 6749 §5.2 error body (with the stable code alongside). */
 function oauthError(reply: FastifyReply, status: number, error: string, code: string, description: string) {
@@ -76,7 +95,20 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
       schema: {
         tags: ['oauth'],
         summary: 'Token endpoint: refresh_token grant (rotation, reuse detection)',
+        description:
+          'grant_type=refresh_token with refresh_token. A public client names itself with client_id (or not at all); a confidential client authenticates. Each refresh token is single use; presenting a used one ends the whole session (invalid_grant, code ERR_REFRESH_TOKEN_REUSED).',
+        consumes: CONSUMES,
         body: form,
+        security: [{}, { client: [] }],
+        response: {
+          200: OAUTH_TOKEN_ANSWER,
+          400: oauthOrServiceError(
+            400,
+            'unsupported_grant_type, invalid_grant (code ERR_REFRESH_TOKEN_INVALID or ERR_REFRESH_TOKEN_REUSED), invalid_client (code ERR_CLIENT_INVALID: not a public client); or the common Error for a body that cannot be read.',
+          ),
+          401: INVALID_CLIENT,
+          ...errorAnswers(503),
+        },
       },
     },
     async (request, reply) => {
@@ -121,7 +153,24 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
   app.post<{ Body: TokenForm }>(
     '/oauth/revoke',
     {
-      schema: { tags: ['oauth'], summary: 'RFC 7009 token revocation (access or refresh token)', body: form },
+      schema: {
+        tags: ['oauth'],
+        summary: 'RFC 7009 token revocation (access or refresh token)',
+        description:
+          'Revoking a refresh token ends its whole session (RFC 7009 §2.1); revoking an access token revokes that token. A token that is not valid, expired or already revoked is answered 200 as well (RFC 7009 §2.2).',
+        consumes: CONSUMES,
+        body: form,
+        security: [{ client: [] }],
+        response: {
+          200: { type: 'null', description: 'Revoked (or nothing to revoke). No body.' },
+          400: oauthOrServiceError(
+            400,
+            'invalid_request (no token), invalid_client (code ERR_CLIENT_INVALID); or the common Error for a body that cannot be read.',
+          ),
+          401: INVALID_CLIENT,
+          ...errorAnswers(503),
+        },
+      },
     },
     async (request, reply) => {
       let clientId: string;
@@ -165,7 +214,21 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
       schema: {
         tags: ['oauth'],
         summary: 'RFC 7662 introspection: {"active": false} for anything not usable',
+        consumes: CONSUMES,
         body: form,
+        security: [{ client: [] }],
+        response: {
+          200: {
+            ...INTROSPECTION_ANSWER,
+            description: 'The token: inactive, a refresh token, or an access token.',
+          },
+          400: oauthOrServiceError(
+            400,
+            'invalid_client (code ERR_CLIENT_INVALID); or the common Error for a body that cannot be read.',
+          ),
+          401: INVALID_CLIENT,
+          ...errorAnswers(503),
+        },
       },
     },
     async (request, reply) => {

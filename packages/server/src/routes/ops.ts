@@ -1,17 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import { ServiceError } from '../errors.js';
+import { HEALTH_ANSWER, METRICS_ANSWER, readinessAnswer } from '../http/answer-schemas.js';
 import { hasBearerCredential } from '../http/bearer-credential.js';
+import { errorAnswer } from '../http/openapi-schemas.js';
 import { databaseProbe } from '../readiness.js';
 import type { Runtime } from '../runtime.js';
 
 /** `/healthz` (the process answers), `/readyz` (database reachable, replica fresh), `/metrics`. */
 export function opsRoutes(app: FastifyInstance, runtime: Runtime): void {
   const { metrics, replica, storage } = runtime;
-  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    { schema: { tags: ['ops'], summary: 'Liveness', response: { 200: HEALTH_ANSWER } } },
+    async () => ({ status: 'ok' }),
+  );
   const probeDatabase = databaseProbe(storage, runtime.config.readyTimeoutMs);
   app.get(
     '/readyz',
-    { schema: { tags: ['ops'], summary: 'Readiness: database and replica' } },
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Readiness: database and replica',
+        response: {
+          200: readinessAnswer('Ready: the database answers and the replica is fresh.'),
+          503: readinessAnswer('Not ready: the database does not answer (in time), or the replica is stale.'),
+        },
+      },
+    },
     async (_request, reply) => {
       const stats = replica.stats();
       const database = await probeDatabase();
@@ -23,7 +38,19 @@ export function opsRoutes(app: FastifyInstance, runtime: Runtime): void {
   );
   app.get(
     '/metrics',
-    { schema: { tags: ['ops'], summary: 'Prometheus metrics (Bearer credential with --metrics-token)' } },
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Prometheus metrics (Bearer credential with --metrics-token)',
+        description:
+          'Open unless the service runs with --metrics-token; then that token is the Bearer credential.',
+        security: [{}, { metrics: [] }],
+        response: {
+          200: METRICS_ANSWER,
+          401: errorAnswer(401, 'The metrics credential is missing or wrong (ERR_METRICS_AUTH_REQUIRED).'),
+        },
+      },
+    },
     async (request, reply) => {
       const { metricsToken } = runtime.config;
       if (metricsToken !== undefined && !hasBearerCredential(request, metricsToken)) {

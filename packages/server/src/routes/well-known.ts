@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { JWKS_ANSWER } from '../http/answer-schemas.js';
 import type { Runtime } from '../runtime.js';
 
 const url = { type: 'string', format: 'uri' } as const;
@@ -61,7 +62,7 @@ export function wellKnownRoutes(app: FastifyInstance, runtime: Runtime): void {
   const { keys, config } = runtime;
   app.get(
     '/.well-known/jwks.json',
-    { schema: { tags: ['discovery'], summary: 'Public signing keys' } },
+    { schema: { tags: ['discovery'], summary: 'Public signing keys', response: { 200: JWKS_ANSWER } } },
     async (_request, reply) => {
       reply.header('Cache-Control', 'public, max-age=300');
       return keys.jwks();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type RunningService, serve } from '@revocable/server';
 import pg from 'pg';
+import { Contract } from './contract.js';
 import { postgresAvailable, postgresUrl } from './postgres.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
@@ -100,7 +101,11 @@ export async function startService(
   return serve(config, { logger: false });
 }
 
-/** A small JSON client for one service. */
+/**
+ * A small JSON client for one service. Every answer it receives is checked against the service's
+ * /openapi.json (read once per service): an undocumented status, or a body its schema does not
+ * describe, fails the call with the route, the status and the schema's complaint.
+ */
 export class Http {
   constructor(readonly base: string) {}
 
@@ -128,6 +133,14 @@ export class Http {
       }
     }
     const text = await response.text();
+    const contract = await Contract.of(this.base);
+    contract.check({
+      method,
+      path,
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      text,
+    });
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
