@@ -35,7 +35,7 @@ export interface StatusListCheckOptions {
   readonly maxStalenessMs?: number;
   /**
    * `fail-closed` (default): a token whose list is stale, expired or cannot be fetched is refused with
-   * `ERR_REVOCATION_STALE` (HTTP 503). `fail-open`: it is judged on the list held, however old, and
+   * `ERR_REVOCATION_STALE` (HTTP 503). `fail-open`: it is judged on the list held, however old or expired, and
    * accepted when there is none; each such acceptance is counted in {@link StatusListCheck.staleAccepts}.
    */
   readonly stalePolicy?: StatusListStalePolicy;
@@ -279,9 +279,12 @@ export class StatusListCheck implements RevocationCheck {
     const held = state.held;
     if (held === undefined || now >= held.expiresAt) {
       this.#refreshInBackground(state, now);
+      // fail-open judges on an expired list as on a stale one; with no list at all it accepts, but
+      // only once resolveStale has tried a fetch (`final`), so a cold start still looks first.
+      if (this.#failOpen && held !== undefined && reference.idx < held.list.size) {
+        return this.#statusRule(held, reference, true);
+      }
       if (final && this.#failOpen) {
-        if (held !== undefined && reference.idx < held.list.size)
-          return this.#statusRule(held, reference, true);
         this.#staleAccepts++;
         return undefined;
       }

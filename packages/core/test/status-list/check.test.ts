@@ -272,6 +272,18 @@ describe('staleness', () => {
     expect(cold.staleAccepts).toBe(1);
   });
 
+  it('fail-open: a list past its exp still answers verifySync from what it holds, counting what it accepts', async () => {
+    publish(listOf([3, TOKEN_STATUS.INVALID]), { ttlSec: 100, lifetimeSec: 100 });
+    const check = checkOf({ maxStalenessMs: 3_600_000, stalePolicy: 'fail-open' });
+    await check.load(server.uri);
+    const verifier = verifierOf(check);
+    server.publication.status = 503;
+    now += 100_000;
+    expect(errorOf(() => verifier.verifySync(tokenAt(3)))?.code).toBe('ERR_TOKEN_REVOKED');
+    expect(errorOf(() => verifier.verifySync(tokenAt(0)))).toBeUndefined();
+    expect(check.staleAccepts).toBe(1);
+  });
+
   it('a list past its exp is never relied upon, however fresh the fetch', async () => {
     publish(listOf(), { ttlSec: 100, lifetimeSec: 100 });
     const check = checkOf({ maxStalenessMs: 3_600_000 });
