@@ -12,7 +12,14 @@ export interface StatusListLimits {
   readonly maxBytes: number;
 }
 
-/** The default {@link StatusListLimits}. */
+/**
+ * The default {@link StatusListLimits}.
+ *
+ * @example
+ * ```ts
+ * StatusList.decode(lst, bits, { maxBytes: 4 * DEFAULT_STATUS_LIST_LIMITS.maxBytes }); // a larger list
+ * ```
+ */
 export const DEFAULT_STATUS_LIST_LIMITS: StatusListLimits = Object.freeze({ maxBytes: 8 * 1024 * 1024 });
 
 function invalid(message: string, cause?: unknown): RevocableError {

@@ -11,7 +11,14 @@ export interface StatusListReference {
   readonly uri: string;
 }
 
-/** Longest `uri` accepted in a status reference, in characters. */
+/**
+ * Longest `uri` accepted in a status reference, in characters.
+ *
+ * @example
+ * ```ts
+ * if (uri.length > MAX_STATUS_URI_LENGTH) throw new Error('choose a shorter status list URI');
+ * ```
+ */
 export const MAX_STATUS_URI_LENGTH = 2048;
 
 function invalid(message: string): RevocableError {

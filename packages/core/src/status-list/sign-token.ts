@@ -4,9 +4,23 @@ import { signWith } from '../keys/signing.js';
 import { encodeBase64url } from '../token/base64url.js';
 import type { StatusBits, StatusList } from './status-list.js';
 
-/** The `typ` of a Status List Token in JWT format. */
+/**
+ * The `typ` of a Status List Token in JWT format.
+ *
+ * @example
+ * ```ts
+ * decodeProtectedHeader(token).typ === STATUS_LIST_JWT_TYPE; // true for a list we signed
+ * ```
+ */
 export const STATUS_LIST_JWT_TYPE = 'statuslist+jwt';
-/** The media type a Status List Token in JWT format is requested and served as. */
+/**
+ * The media type a Status List Token in JWT format is requested and served as.
+ *
+ * @example
+ * ```ts
+ * reply.header('content-type', STATUS_LIST_JWT_MEDIA_TYPE).send(token);
+ * ```
+ */
 export const STATUS_LIST_JWT_MEDIA_TYPE = 'application/statuslist+jwt';
 
 /** The claims of a Status List Token in JWT format (draft-ietf-oauth-status-list §5.1). */
