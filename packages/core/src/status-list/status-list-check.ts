@@ -4,11 +4,9 @@ import type { KeyResolver } from '../keys/verification-key.js';
 import type { RevocationCheck, TokenFacts } from '../revocation/check.js';
 import { checkRevocationPolicy } from '../revocation/policy.js';
 import { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from '../revocation/validate.js';
-import { fetchStatusListToken } from './fetch-token.js';
+import { type HeldList, HeldLists } from './held-lists.js';
 import { DEFAULT_STATUS_LIST_LIMITS } from './lst-codec.js';
 import type { StatusListReference } from './reference.js';
-import type { StatusList } from './status-list.js';
-import { verifyStatusListToken } from './verify-token.js';
 
 /** What a {@link StatusListCheck} does once the list it holds is older than `maxStalenessMs`. */
 export type StatusListStalePolicy = 'fail-closed' | 'fail-open';
@@ -64,31 +62,6 @@ export interface StatusListCheckOptions {
   readonly clock?: () => number;
 }
 
-/** A verified list and when to look for a newer one. */
-interface HeldList {
-  readonly list: StatusList;
-  readonly iat: number;
-  /** Epoch ms of `exp` (`Infinity` without one). */
-  readonly expiresAt: number;
-  /** Epoch ms of the fetch that returned it (or last confirmed it). */
-  readonly fetchedAt: number;
-  readonly refreshAt: number;
-}
-
-/** Everything known about one list URI. */
-interface ListState {
-  /** The URI exactly as tokens name it: the list's `sub` must equal it. */
-  readonly uri: string;
-  readonly url: URL;
-  held: HeldList | undefined;
-  inflight: Promise<void> | undefined;
-  attemptedAt: number;
-  lastError: RevocableError | undefined;
-  usedAt: number;
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 function config(message: string): RevocableError {
   return new RevocableError('ERR_CONFIG_INVALID', message);
 }
@@ -131,25 +104,13 @@ function stale(message: string, cause?: unknown): RevocableError {
  * ```
  */
 export class StatusListCheck implements RevocationCheck {
-  readonly #keys: KeyResolver;
   readonly #inner: RevocationCheck | undefined;
   readonly #policy: RevocationPolicy;
-  readonly #issuer: string | undefined;
-  readonly #algorithms: readonly Algorithm[] | undefined;
   readonly #maxStalenessMs: number;
   readonly #failOpen: boolean;
   readonly #valid: ReadonlySet<number>;
-  readonly #minRefreshMs: number;
-  readonly #timeoutMs: number;
-  readonly #maxBytes: number;
-  readonly #maxListBytes: number;
-  readonly #maxLists: number;
-  readonly #tolerance: number;
-  readonly #allowInsecureLocalhost: boolean;
-  readonly #fetch: typeof globalThis.fetch;
   readonly #clock: () => number;
-  readonly #lists = new Map<string, ListState>();
-  #fetches = 0;
+  readonly #lists: HeldLists;
   #staleAccepts = 0;
 
   constructor(options: StatusListCheckOptions) {
@@ -182,22 +143,26 @@ export class StatusListCheck implements RevocationCheck {
     if (!(Number.isFinite(tolerance) && tolerance >= 0 && tolerance <= 300)) {
       throw config('clockToleranceSec must be between 0 and 300.');
     }
-    this.#keys = options.keys;
     this.#inner = inner;
-    this.#issuer = options.issuer;
-    this.#algorithms = options.algorithms;
     this.#maxStalenessMs = positive(options.maxStalenessMs, 300_000, 'maxStalenessMs');
     this.#failOpen = stalePolicy === 'fail-open';
     this.#valid = new Set(valid);
-    this.#minRefreshMs = positive(options.minRefreshMs, 5_000, 'minRefreshMs');
-    this.#timeoutMs = positive(options.timeoutMs, 5_000, 'timeoutMs');
-    this.#maxBytes = positive(options.maxBytes, 4 * 1024 * 1024, 'maxBytes');
-    this.#maxListBytes = positive(options.maxListBytes, DEFAULT_STATUS_LIST_LIMITS.maxBytes, 'maxListBytes');
-    this.#maxLists = positive(options.maxLists, 16, 'maxLists');
-    this.#tolerance = tolerance;
-    this.#allowInsecureLocalhost = options.allowInsecureLocalhost === true;
-    this.#fetch = fetchImpl;
     this.#clock = options.clock ?? Date.now;
+    this.#lists = new HeldLists({
+      keys: options.keys,
+      issuer: options.issuer,
+      algorithms: options.algorithms,
+      maxStalenessMs: this.#maxStalenessMs,
+      minRefreshMs: positive(options.minRefreshMs, 5_000, 'minRefreshMs'),
+      timeoutMs: positive(options.timeoutMs, 5_000, 'timeoutMs'),
+      maxBytes: positive(options.maxBytes, 4 * 1024 * 1024, 'maxBytes'),
+      maxListBytes: positive(options.maxListBytes, DEFAULT_STATUS_LIST_LIMITS.maxBytes, 'maxListBytes'),
+      maxLists: positive(options.maxLists, 16, 'maxLists'),
+      clockToleranceSec: tolerance,
+      allowInsecureLocalhost: options.allowInsecureLocalhost === true,
+      fetch: fetchImpl,
+      clock: this.#clock,
+    });
   }
 
   /** {@inheritDoc RevocationCheck.policy} The inner check's, when there is one. */
@@ -207,7 +172,7 @@ export class StatusListCheck implements RevocationCheck {
 
   /** How many list fetches were started, successful or not. */
   get fetches(): number {
-    return this.#fetches;
+    return this.#lists.fetches;
   }
 
   /** `fail-open` only: tokens accepted without a fresh list (those a list held refused are not counted). */
@@ -238,8 +203,8 @@ export class StatusListCheck implements RevocationCheck {
     if (rule !== undefined) return rule;
     const reference = facts.statusList;
     if (reference === undefined) return undefined;
-    const state = this.#stateOf(reference.uri, this.#clock());
-    if (!this.#canAnswer(state.held, reference, this.#clock())) await this.#refresh(state);
+    const state = this.#lists.stateOf(reference.uri, this.#clock());
+    if (!this.#canAnswer(state.held, reference, this.#clock())) await this.#lists.refresh(state);
     return this.#decide(reference, this.#clock(), true);
   }
 
@@ -253,8 +218,8 @@ export class StatusListCheck implements RevocationCheck {
    * ```
    */
   async load(uri: string): Promise<void> {
-    const state = this.#stateOf(uri, this.#clock());
-    await (state.inflight ?? this.#start(state));
+    const state = this.#lists.stateOf(uri, this.#clock());
+    await (state.inflight ?? this.#lists.start(state));
     if (state.lastError !== undefined) throw state.lastError;
   }
 
@@ -275,10 +240,10 @@ export class StatusListCheck implements RevocationCheck {
    * then an index beyond the list is refused and fail-open accepts without a list.
    */
   #decide(reference: StatusListReference, now: number, final: boolean): RuleKind | undefined {
-    const state = this.#stateOf(reference.uri, now);
+    const state = this.#lists.stateOf(reference.uri, now);
     const held = state.held;
     if (held === undefined || now >= held.expiresAt) {
-      this.#refreshInBackground(state, now);
+      this.#lists.refreshInBackground(state, now);
       // fail-open judges on an expired list as on a stale one; with no list at all it accepts, but
       // only once resolveStale has tried a fetch (`final`), so a cold start still looks first.
       if (this.#failOpen && held !== undefined && reference.idx < held.list.size) {
@@ -295,10 +260,10 @@ export class StatusListCheck implements RevocationCheck {
         state.lastError,
       );
     }
-    if (now >= held.refreshAt) this.#refreshInBackground(state, now);
+    if (now >= held.refreshAt) this.#lists.refreshInBackground(state, now);
     if (reference.idx >= held.list.size) {
       if (!final) {
-        this.#refreshInBackground(state, now);
+        this.#lists.refreshInBackground(state, now);
         throw stale("The token's index is beyond the status list held; fetching a newer one.");
       }
       throw new RevocableError(
@@ -327,131 +292,5 @@ export class StatusListCheck implements RevocationCheck {
       now - held.fetchedAt <= this.#maxStalenessMs &&
       reference.idx < held.list.size
     );
-  }
-
-  #stateOf(uri: string, now: number): ListState {
-    const known = this.#lists.get(uri);
-    if (known !== undefined) {
-      known.usedAt = now;
-      return known;
-    }
-    const state: ListState = {
-      uri,
-      url: this.#fetchableUrl(uri),
-      held: undefined,
-      inflight: undefined,
-      attemptedAt: Number.NEGATIVE_INFINITY,
-      lastError: undefined,
-      usedAt: now,
-    };
-    if (this.#lists.size >= this.#maxLists) this.#evictLeastUsed();
-    this.#lists.set(uri, state);
-    return state;
-  }
-
-  #evictLeastUsed(): void {
-    let oldest: [string, ListState] | undefined;
-    for (const entry of this.#lists) {
-      if (entry[1].inflight === undefined && (oldest === undefined || entry[1].usedAt < oldest[1].usedAt))
-        oldest = entry;
-    }
-    if (oldest !== undefined) this.#lists.delete(oldest[0]);
-  }
-
-  #fetchableUrl(uri: string): URL {
-    const url = URL.canParse(uri) ? new URL(uri) : undefined;
-    if (url === undefined || !this.#isFetchable(url) || url.username !== '' || url.password !== '') {
-      throw new RevocableError(
-        'ERR_STATUS_LIST_INVALID',
-        "The token's status list URI is not an https: URL this verifier may fetch.",
-      );
-    }
-    return url;
-  }
-
-  #isFetchable(url: URL): boolean {
-    return (
-      url.protocol === 'https:' ||
-      (url.protocol === 'http:' && this.#allowInsecureLocalhost && LOOPBACK_HOSTS.has(url.hostname))
-    );
-  }
-
-  #refreshInBackground(state: ListState, now: number): void {
-    if (state.inflight === undefined && now - state.attemptedAt >= this.#minRefreshMs) {
-      this.#start(state).catch(() => {});
-    }
-  }
-
-  /** Waits for a fetch under way, or starts one unless the last attempt was within `minRefreshMs`. */
-  async #refresh(state: ListState): Promise<void> {
-    if (state.inflight !== undefined) return state.inflight;
-    if (this.#clock() - state.attemptedAt < this.#minRefreshMs) return;
-    return this.#start(state);
-  }
-
-  /** Starts a fetch; the promise never rejects (the outcome is in `held` and `lastError`). */
-  #start(state: ListState): Promise<void> {
-    state.attemptedAt = this.#clock();
-    this.#fetches++;
-    const run = this.#fetchAndHold(state).finally(() => {
-      state.inflight = undefined;
-    });
-    state.inflight = run;
-    return run;
-  }
-
-  async #fetchAndHold(state: ListState): Promise<void> {
-    try {
-      const fetched = await fetchStatusListToken(state.url, {
-        fetch: this.#fetch,
-        timeoutMs: this.#timeoutMs,
-        maxBytes: this.#maxBytes,
-        fetchable: (url) => this.#isFetchable(url),
-      });
-      const now = this.#clock();
-      const verified = await verifyStatusListToken(
-        fetched.token,
-        {
-          keys: this.#keys,
-          uri: state.uri,
-          ...(this.#issuer !== undefined && { issuer: this.#issuer }),
-          ...(this.#algorithms !== undefined && { algorithms: this.#algorithms }),
-          clockToleranceSec: this.#tolerance,
-          maxTokenLength: this.#maxBytes,
-          maxListBytes: this.#maxListBytes,
-        },
-        now,
-      );
-      const { iat, exp, ttl } = verified.claims;
-      if (state.held !== undefined && iat < state.held.iat) {
-        throw new RevocableError(
-          'ERR_STATUS_LIST_INVALID',
-          'The status list fetched is older than the one held (a replayed or cached copy); keeping the newer one.',
-        );
-      }
-      const expiresAt = exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000;
-      const cacheMs =
-        ttl !== undefined
-          ? ttl * 1000
-          : fetched.maxAgeSec !== undefined
-            ? fetched.maxAgeSec * 1000
-            : Infinity;
-      const refreshAfter = Math.max(this.#minRefreshMs, Math.min(cacheMs, this.#maxStalenessMs / 2));
-      state.held = {
-        list: verified.list,
-        iat,
-        expiresAt,
-        fetchedAt: now,
-        refreshAt: Math.min(now + refreshAfter, expiresAt),
-      };
-      state.lastError = undefined;
-    } catch (err) {
-      state.lastError =
-        err instanceof RevocableError
-          ? err
-          : new RevocableError('ERR_REVOCATION_STALE', 'The status list could not be fetched.', undefined, {
-              cause: err,
-            });
-    }
   }
 }
