@@ -21,7 +21,7 @@ function operationsOf(document: any): [string, string, any][] {
 }
 
 async function validateDocument(document: unknown) {
-  return new Validator().validate(structuredClone(document) as object);
+  return new Validator().validate(structuredClone(document) as Record<string, unknown>);
 }
 
 /** Reads SSE events from a stream until `done` says it has enough (or the time is up). */
@@ -48,7 +48,11 @@ async function readEvents(
             .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
         );
         if (fields['event'] !== undefined)
-          events.push({ event: fields['event'], data: fields['data'] ?? '', id: fields['id'] });
+          events.push({
+            event: fields['event'],
+            data: fields['data'] ?? '',
+            ...(fields['id'] !== undefined && { id: fields['id'] }),
+          });
       }
     }
   } finally {
