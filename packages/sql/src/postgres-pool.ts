@@ -72,6 +72,12 @@ class BoundedClient {
 
   constructor(client: pg.PoolClient) {
     this.#client = client;
+    // A client checked out of the pool (inside a transaction, between two statements) whose connection
+    // dies emits 'error' with no pool listener attached: unhandled, that would end the process. The
+    // query in flight (or the next one) fails on its own; the client is dropped when released.
+    client.on('error', () => {
+      this.#abandoned = true;
+    });
   }
 
   async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
