@@ -38,6 +38,8 @@ export interface SqlRevocationLogOptions extends SqlStoreOptions {
 }
 
 const INSERT_CHUNK = 1_000;
+/** Rows one purge statement deletes at most. */
+const PURGE_BATCH = 5_000;
 const STATE_ROW = 1;
 
 /** The log's tables, as every SQL store declares them (opened, prefixed and migrated by StoreTables). */
@@ -196,14 +198,28 @@ export class SqlRevocationLog implements RevocationLog {
   async purge(now?: number): Promise<number> {
     this.#assertOpen();
     if (now !== undefined) wholeNumber(now, 'now', 0);
-    return this.#run(async (db) => {
-      const before = now ?? this.#clock();
-      const result = await db
-        .deleteFrom('revocation_events')
-        .where('forget_after', '<=', before)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    });
+    const before = now ?? this.#clock();
+    // In batches, each its own statement: a large backlog never needs one statement longer than the
+    // statement timeout, and appends are not held behind one long delete.
+    let removed = 0;
+    for (;;) {
+      const deleted = await this.#run(async (db) => {
+        const result = await db
+          .deleteFrom('revocation_events')
+          .where('seq', 'in', (eb) =>
+            eb
+              .selectFrom('revocation_events')
+              .select('seq')
+              .where('forget_after', '<=', before)
+              .orderBy('seq')
+              .limit(PURGE_BATCH),
+          )
+          .executeTakeFirst();
+        return Number(result.numDeletedRows);
+      });
+      removed += deleted;
+      if (deleted < PURGE_BATCH) return removed;
+    }
   }
 
   async lastSeq(): Promise<number> {

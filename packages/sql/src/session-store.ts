@@ -23,6 +23,8 @@ type NextToken = NewRefreshToken;
 type Found = { readonly token: RefreshTokenRecord; readonly session: SessionRecord };
 
 const INVALID: RefreshOutcome = Object.freeze({ status: 'invalid' });
+/** Rows one purge statement deletes at most (sessions: per transaction, with their tokens). */
+const PURGE_BATCH = 2_000;
 
 /** Thrown inside `rotate`'s transaction to roll back a spent token when the session ended meanwhile. */
 class SessionEndedMeanwhile extends Error {}
@@ -214,16 +216,36 @@ export class SqlSessionStore implements SessionStore {
   }
 
   async purgeExpired(now: number, retainMs: number): Promise<number> {
+    // In batches, each short: a large backlog never needs a statement longer than the statement
+    // timeout, and rotations are not held behind one long delete.
+    let removed = 0;
+    for (;;) {
+      const tokens = await this.#tables.run((db) =>
+        db
+          .deleteFrom('refresh_tokens')
+          .where('hash', 'in', (eb) =>
+            eb.selectFrom('refresh_tokens').select('hash').where('expires_at', '<=', now).limit(PURGE_BATCH),
+          )
+          .executeTakeFirst(),
+      );
+      removed += Number(tokens.numDeletedRows);
+      if (Number(tokens.numDeletedRows) < PURGE_BATCH) break;
+    }
     const over = overBefore(now - retainMs);
-    return this.#tables.write(async (trx) => {
-      const tokens = await trx.deleteFrom('refresh_tokens').where('expires_at', '<=', now).executeTakeFirst();
-      await trx
-        .deleteFrom('refresh_tokens')
-        .where('session_id', 'in', trx.selectFrom('sessions').select('id').where(over))
-        .execute();
-      const sessions = await trx.deleteFrom('sessions').where(over).executeTakeFirst();
-      return Number(tokens.numDeletedRows) + Number(sessions.numDeletedRows);
-    });
+    for (;;) {
+      // A batch of sessions and their tokens in one transaction, so no token outlives its session.
+      const sessions = await this.#tables.write(async (trx) => {
+        const ids = (
+          await trx.selectFrom('sessions').select('id').where(over).limit(PURGE_BATCH).execute()
+        ).map((row) => row.id);
+        if (ids.length === 0) return 0;
+        await trx.deleteFrom('refresh_tokens').where('session_id', 'in', ids).execute();
+        const result = await trx.deleteFrom('sessions').where('id', 'in', ids).executeTakeFirst();
+        return Number(result.numDeletedRows);
+      });
+      removed += sessions;
+      if (sessions < PURGE_BATCH) return removed;
+    }
   }
 
   /** Waits for calls in flight, then closes the database when the store opened it. */
