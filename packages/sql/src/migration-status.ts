@@ -2,14 +2,14 @@ import { RevocableError } from '@revocable/core';
 import { openSqlDatabase } from './database.js';
 import { KEY_STORE_SCHEMA } from './key-store-schema.js';
 import { pendingMigrations } from './migrate.js';
-import { splitSchemaParameter } from './postgres-url-schema.js';
+import { resolveStoreLocation } from './postgres-url-schema.js';
 import {
   REVOCATION_LOG_HISTORY_TABLE,
   REVOCATION_LOG_MIGRATIONS,
   REVOCATION_LOG_TABLE_NAMES,
 } from './revocation-log-schema.js';
 import { SESSION_STORE_SCHEMA } from './session-store-schema.js';
-import { checkStoreNames, type StoreSchema } from './store-tables.js';
+import type { StoreSchema } from './store-tables.js';
 import { TablePrefixPlugin } from './table-prefix.js';
 import { USER_STORE_SCHEMA } from './user-store-schema.js';
 
@@ -58,16 +58,7 @@ export interface SqlMigrationStatusOptions {
 export async function sqlMigrationStatus(
   options: SqlMigrationStatusOptions,
 ): Promise<StoreMigrationStatus[]> {
-  const { url, schema: urlSchema } = splitSchemaParameter(options.url);
-  if (urlSchema !== undefined && options.schema !== undefined && urlSchema !== options.schema) {
-    throw new RevocableError(
-      'ERR_CONFIG_INVALID',
-      'The database url names a schema other than the schema option: give one of them.',
-    );
-  }
-  const schema = options.schema ?? urlSchema;
-  const tablePrefix = options.tablePrefix ?? '';
-  checkStoreNames(tablePrefix, schema);
+  const { url, schema, tablePrefix } = resolveStoreLocation(options);
   const database = await openSqlDatabase({
     url,
     ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),

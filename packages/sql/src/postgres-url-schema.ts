@@ -1,4 +1,5 @@
 import { RevocableError } from '@revocable/core';
+import { checkStoreNames } from './store-tables.js';
 
 /** What a `schema` query parameter may name: a plain, lower-case PostgreSQL identifier. */
 const PLAIN_SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -43,4 +44,32 @@ export function splitSchemaParameter(url: string): { url: string; schema?: strin
   }
   const rest = kept.length === 0 ? '' : `?${kept.join('&')}`;
   return { url: url.slice(0, queryAt) + rest + fragment, schema };
+}
+
+/**
+ * Where a store's tables go, from a database url (with an optional `?schema=`) and the `schema` and
+ * `tablePrefix` options: the url without the parameter, the one schema named (the two places must
+ * agree), and the checked prefix. Throws `ERR_CONFIG_INVALID`.
+ *
+ * @example
+ * ```ts
+ * const { url, schema, tablePrefix } = resolveStoreLocation({ url: 'postgres://db/app?schema=auth' });
+ * ```
+ */
+export function resolveStoreLocation(options: {
+  readonly url: string;
+  readonly schema?: string | undefined;
+  readonly tablePrefix?: string | undefined;
+}): { url: string; schema: string | undefined; tablePrefix: string } {
+  const { url, schema: urlSchema } = splitSchemaParameter(options.url);
+  if (urlSchema !== undefined && options.schema !== undefined && urlSchema !== options.schema) {
+    throw new RevocableError(
+      'ERR_CONFIG_INVALID',
+      'The database url names a schema other than the schema option: give one of them.',
+    );
+  }
+  const schema = options.schema ?? urlSchema;
+  const tablePrefix = options.tablePrefix ?? '';
+  checkStoreNames(tablePrefix, schema);
+  return { url, schema, tablePrefix };
 }

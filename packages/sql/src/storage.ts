@@ -9,10 +9,9 @@ import type { ClientStore, SessionStore, UserStore } from '@revocable/core/inter
 import { sql } from 'kysely';
 import { openSqlDatabase, type SqlDatabase } from './database.js';
 import { SqlKeyStore } from './key-store.js';
-import { splitSchemaParameter } from './postgres-url-schema.js';
+import { resolveStoreLocation } from './postgres-url-schema.js';
 import { SqlRevocationLog } from './revocation-log.js';
 import { SqlSessionStore } from './session-store.js';
-import { checkStoreNames } from './store-tables.js';
 import { SqlUserStore } from './user-store.js';
 
 /**
@@ -89,16 +88,7 @@ export interface SqlStorage {
  * ```
  */
 export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<SqlStorage> {
-  const { url, schema: urlSchema } = splitSchemaParameter(options.url);
-  if (urlSchema !== undefined && options.schema !== undefined && urlSchema !== options.schema) {
-    throw new RevocableError(
-      'ERR_CONFIG_INVALID',
-      'The database url names a schema other than the schema option: give one of them.',
-    );
-  }
-  const schema = options.schema ?? urlSchema;
-  const tablePrefix = options.tablePrefix ?? '';
-  checkStoreNames(tablePrefix, schema);
+  const { url, schema, tablePrefix } = resolveStoreLocation(options);
   const connectTimeoutMs = options.connectTimeoutMs;
   const bounds = {
     ...(connectTimeoutMs !== undefined && { connectTimeoutMs }),

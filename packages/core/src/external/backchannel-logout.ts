@@ -1,6 +1,7 @@
 import { RevocableError } from '../errors.js';
 import { type Algorithm, isAlgorithm } from '../keys/algorithms.js';
 import type { KeyResolver } from '../keys/verification-key.js';
+import { readBodyWithin } from '../net/read-body.js';
 import type { Revoker } from '../revocation/revoker.js';
 import type { RevocationEvent } from '../revocation/rules.js';
 import { DEFAULT_SIZE_LIMITS, type SizeLimits } from '../token/compact.js';
@@ -110,26 +111,8 @@ function logoutTokenOf(
   return token;
 }
 
-async function readBody(request: Request): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
-  if (declared > MAX_BODY_BYTES || request.body === null) {
-    if (request.body === null) return '';
-    throw new RequestProblem('The request body is too large.');
-  }
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw new RequestProblem('The request body is too large.');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readBody(request: Request): Promise<string> {
+  return readBodyWithin(request, MAX_BODY_BYTES, () => new RequestProblem('The request body is too large.'));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { RevocableError } from '../errors.js';
+import { readBodyWithin } from '../net/read-body.js';
 import type { Algorithm } from './algorithms.js';
 import { type JWK, keyObjectFromJwk } from './jwk.js';
 import { signatureLengthOf } from './signing.js';
@@ -88,24 +89,10 @@ export function assertFetchableUrl(value: string | URL, allowInsecureLocalhost: 
   );
 }
 
-async function readLimited(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > maxBytes) throw unavailable(`The response is larger than ${maxBytes} bytes.`);
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw unavailable(`The response is larger than ${maxBytes} bytes.`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readLimited(response: Response, maxBytes: number): Promise<string> {
+  return readBodyWithin(response, maxBytes, () =>
+    unavailable(`The response is larger than ${maxBytes} bytes.`),
+  );
 }
 
 /**

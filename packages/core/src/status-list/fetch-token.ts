@@ -1,4 +1,5 @@
 import { RevocableError } from '../errors.js';
+import { readBodyWithin } from '../net/read-body.js';
 import { STATUS_LIST_JWT_MEDIA_TYPE } from './sign-token.js';
 
 /** How a Status List Token is fetched. */
@@ -47,24 +48,10 @@ function isStatusListJwt(contentType: string | null): boolean {
 }
 
 async function readText(response: Response, url: URL, maxBytes: number): Promise<string> {
-  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
-    throw unavailable(url, `is larger than ${maxBytes} bytes.`);
-  }
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw unavailable(url, `is larger than ${maxBytes} bytes.`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8').trim();
+  const text = await readBodyWithin(response, maxBytes, () =>
+    unavailable(url, `is larger than ${maxBytes} bytes.`),
+  );
+  return text.trim();
 }
 
 /**
