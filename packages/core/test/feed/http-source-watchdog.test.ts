@@ -104,7 +104,8 @@ const seqs = (messages: FeedMessage[]) => messages.flatMap((m) => (m.type === 'e
 describe('HttpFeedSource heartbeat watchdog', () => {
   it('control: a stream that keeps sending heartbeats stays on one connection', async () => {
     const server = await scriptedServer((_n, request, response) => talk(1)(request, response));
-    const { messages } = follow(server.url, { heartbeatTimeoutMs: 300 });
+    // 40 heartbeat intervals of margin: a loaded CI machine can stall timers for a few hundred ms.
+    const { messages } = follow(server.url, { heartbeatTimeoutMs: 2000 });
     await until(() => messages.filter((m) => m.type === 'heartbeat').length >= 20, 5000);
     expect(server.requests).toHaveLength(1);
     expect(seqs(messages)).toEqual([1]);
