@@ -44,11 +44,16 @@ export {
   verifyLogoutToken,
 } from './external/logout-token.js';
 export {
+  MemorySeenTokenStore,
+  type MemorySeenTokenStoreOptions,
+} from './external/memory-seen-token-store.js';
+export {
   type IssuerRoute,
   type IssuerVerifierPair,
   MultiIssuerVerifier,
 } from './external/multi-issuer-verifier.js';
 export { SeenTokenIds, type SeenTokenIdsOptions } from './external/seen-token-ids.js';
+export type { SeenTokenStore } from './external/seen-token-store.js';
 export {
   type EntraTokenVersion,
   entraIssuer,
