@@ -119,6 +119,7 @@ export {
   type UnscopedRule,
 } from './revocation/rules.js';
 export { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from './revocation/validate.js';
+export * from './shared-signals/index.js';
 export { DEFAULT_STATUS_LIST_LIMITS, type StatusListLimits } from './status-list/lst-codec.js';
 export {
   MAX_STATUS_URI_LENGTH,
