@@ -19,6 +19,7 @@ import {
   trustProxyOf,
   wholeNumberOf,
 } from './config-values.js';
+import { type SharedSignalsConfig, sharedSignalsConfigOf } from './shared-signals/options.js';
 
 export { helpText, OPTIONS, type OptionKind, type OptionSpec } from './config-options.js';
 
@@ -82,6 +83,8 @@ export interface ServiceConfig {
   readonly publicClients: readonly string[];
   /** Bearer credential `/metrics` requires; `undefined`: `/metrics` is open (the default). */
   readonly metricsToken: string | undefined;
+  /** `--ssf-*`: the Shared Signals transmitter this service receives CAEP events from. */
+  readonly sharedSignals: SharedSignalsConfig;
 }
 
 /** The clock margin of the service's revocation policy: rules are kept this long past their last match. */
@@ -213,5 +216,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     trustProxy: trustProxyOf(optionSpec('trust-proxy'), get('trust-proxy')),
     publicClients: publicClientsOf(optionSpec('public-clients'), given('public-clients'), clients),
     metricsToken,
+    sharedSignals: sharedSignalsConfigOf(get, given('audience')),
   };
 }
