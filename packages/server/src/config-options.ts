@@ -1,6 +1,6 @@
 import { ALGORITHMS, STALE_POLICIES, type StalePolicy } from '@revocable/core';
 import { usageBlock } from './commands/usage.js';
-import { SHARED_SIGNALS_OPTIONS } from './shared-signals/options.js';
+import { SHARED_SIGNALS_OPTIONS } from './ssf/options.js';
 
 /**
  * What an option's value is, which says how it is parsed and how `--help` shows it:

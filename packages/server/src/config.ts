@@ -24,7 +24,7 @@ import {
   trustProxyOf,
   wholeNumberOf,
 } from './config-values.js';
-import { type SharedSignalsConfig, sharedSignalsConfigOf } from './shared-signals/options.js';
+import { type SharedSignalsConfig, sharedSignalsConfigOf } from './ssf/options.js';
 
 export { helpText, OPTIONS, type OptionKind, type OptionSpec } from './config-options.js';
 

@@ -2,13 +2,9 @@ import { CAEP_EVENTS_SUPPORTED, DELIVERY_METHOD, SET_MEDIA_TYPE } from '@revocab
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { startReceiving } from '../shared-signals/receiving.js';
-import { StreamRegistry, type StreamRequest, streamConfiguration } from '../shared-signals/streams.js';
-import {
-  type PollArguments,
-  SharedSignalsTransmitter,
-  type TransmitterNotice,
-} from '../shared-signals/transmitter.js';
+import { startReceiving } from '../ssf/receiving.js';
+import { StreamRegistry, type StreamRequest, streamConfiguration } from '../ssf/streams.js';
+import { type PollArguments, SharedSignalsTransmitter, type TransmitterNotice } from '../ssf/transmitter.js';
 
 const HIDDEN = { schema: { hide: true } } as const;
 const NO_STORE = { 'cache-control': 'no-store' } as const;
