@@ -272,6 +272,26 @@ describeInChromium('the Issuers view of the admin console in Chromium', () => {
     expect((await introspect(other)).active).toBe(true);
   });
 
+  it("revokes a subject of the service's own issuer, leaving the same sub at another issuer alive", async () => {
+    const tokens = await http.registerAndLogin('margaret');
+    const sub = (await http.get('/api/me', tokens.access_token)).body.claims.sub as string;
+    const namesake = await upToken({ sub });
+    expect((await introspect(tokens.access_token)).active).toBe(true);
+    expect((await introspect(namesake)).active).toBe(true);
+    const form = page.getByRole('form', { name: 'Revoke at this service' });
+    await form.getByLabel('Revoke by').selectOption('subject');
+    await form.getByLabel('Subject (sub)').fill(sub);
+    const accepted = answerNextDialog(page, true);
+    await form.getByRole('button', { name: 'Revoke subject at this service' }).click();
+    await accepted;
+    await eventually(() => form.getByRole('status').textContent()).toMatch(
+      /^Revoked subject .* at this service/,
+    );
+    expect((await events()).at(-1)?.rule).toMatchObject({ kind: 'subject', iss: base, sub });
+    expect((await http.get('/api/me', tokens.access_token)).body.error).toBe('ERR_TOKEN_REVOKED');
+    expect((await introspect(namesake)).active).toBe(true);
+  });
+
   it("shows the service's refusal with its error code, and writes nothing", async () => {
     const before = (await events()).length;
     const form = page.getByRole('form', { name: 'Revoke at down' });
