@@ -292,6 +292,22 @@ describeInChromium('the Issuers view of the admin console in Chromium', () => {
     expect((await introspect(namesake)).active).toBe(true);
   });
 
+  it('revokes a pasted access token of a trusted issuer at that issuer, by its jti', async () => {
+    const token = await upToken({ sub: 'hedy', jti: 'pasted-jti-1' });
+    const sibling = await upToken({ sub: 'hedy' });
+    expect((await introspect(token)).active).toBe(true);
+    await page.getByLabel('Access token (JWT)').fill(token);
+    await page.getByRole('button', { name: 'Revoke this token' }).click();
+    await eventually(() => page.textContent('#action-status')).toMatch(/^Revoked the token pasted-jt/);
+    expect((await events()).at(-1)?.rule).toMatchObject({
+      kind: 'token',
+      iss: upIssuer,
+      token_id: 'pasted-jti-1',
+    });
+    expect((await introspect(token)).active).toBe(false);
+    expect((await introspect(sibling)).active).toBe(true);
+  });
+
   it("shows the service's refusal with its error code, and writes nothing", async () => {
     const before = (await events()).length;
     const form = page.getByRole('form', { name: 'Revoke at down' });

@@ -233,7 +233,9 @@ function tokenRule(jwt) {
   if (typeof claims.jti !== 'string' || typeof claims.exp !== 'number')
     throw new Error('The token has no jti or exp claim.');
   const expires_at = new Date(claims.exp * 1000).toISOString();
-  return { rule: { kind: 'token', token_id: claims.jti, expires_at }, sub: claims.sub };
+  // A token rule matches its iss only: a trusted issuer's token is revoked at that issuer.
+  const iss = typeof claims.iss === 'string' ? { iss: claims.iss } : {};
+  return { rule: { kind: 'token', ...iss, token_id: claims.jti, expires_at }, sub: claims.sub };
 }
 
 async function revokeKey(key) {
