@@ -1,8 +1,9 @@
 import { MemoryKeyStore } from '@revocable/core';
-import { MemorySessionStore, MemoryUserStore } from '@revocable/core/internal';
+import { MemorySessionStore, MemoryStatusListStore, MemoryUserStore } from '@revocable/core/internal';
 import {
   describeKeyStoreContract,
   describeSessionStoreContract,
+  describeStatusListStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
 
@@ -12,3 +13,4 @@ describeUserStoreContract('memory', async () => {
   return { users: store, clients: store };
 });
 describeKeyStoreContract('memory', async () => ({ store: new MemoryKeyStore() }));
+describeStatusListStoreContract('memory', async () => ({ store: new MemoryStatusListStore() }));

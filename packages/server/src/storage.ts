@@ -9,8 +9,10 @@ import {
 import {
   type ClientStore,
   MemorySessionStore,
+  MemoryStatusListStore,
   MemoryUserStore,
   type SessionStore,
+  type StatusListStore,
   type UserStore,
 } from '@revocable/core/internal';
 
@@ -21,6 +23,8 @@ export interface Storage {
   readonly sessions: SessionStore;
   readonly users: UserStore;
   readonly clients: ClientStore;
+  /** The live entries of the Token Status Lists (`--status-list`). */
+  readonly statusLists: StatusListStore;
   /** Checks the database answers (for `/readyz`). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,6 +63,7 @@ export async function openStorage(
       sessions: new MemorySessionStore(),
       users,
       clients: users,
+      statusLists: new MemoryStatusListStore(),
       ping: async () => {},
       close: () => log.close(),
     };

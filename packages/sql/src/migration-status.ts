@@ -9,6 +9,7 @@ import {
   REVOCATION_LOG_TABLE_NAMES,
 } from './revocation-log-schema.js';
 import { SESSION_STORE_SCHEMA } from './session-store-schema.js';
+import { STATUS_LIST_STORE_SCHEMA } from './status-list-store-schema.js';
 import type { StoreSchema } from './store-tables.js';
 import { TablePrefixPlugin } from './table-prefix.js';
 import { USER_STORE_SCHEMA } from './user-store-schema.js';
@@ -24,11 +25,12 @@ const STORE_SCHEMAS: readonly StoreSchema[] = [
   KEY_STORE_SCHEMA,
   SESSION_STORE_SCHEMA,
   USER_STORE_SCHEMA,
+  STATUS_LIST_STORE_SCHEMA,
 ];
 
 /** One store of the service and the migrations it still lacks (empty: up to date). */
 export interface StoreMigrationStatus {
-  /** `revocation log`, `key store`, `session store` or `user store`. */
+  /** `revocation log`, `key store`, `session store`, `user store` or `status list store`. */
   readonly store: string;
   readonly pending: ReadonlyArray<{ readonly version: number; readonly name: string }>;
 }

@@ -1,9 +1,17 @@
 import {
   describeKeyStoreContract,
   describeSessionStoreContract,
+  describeStatusListStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
-import { openSqlStorage, SqlKeyStore, SqlSessionStore, type SqlStorage, SqlUserStore } from '@revocable/sql';
+import {
+  openSqlStorage,
+  SqlKeyStore,
+  SqlSessionStore,
+  SqlStatusListStore,
+  type SqlStorage,
+  SqlUserStore,
+} from '@revocable/sql';
 import pg from 'pg';
 import { afterAll, afterEach, expect, it, vi } from 'vitest';
 import { dropSchema, freshSchemaName, POSTGRES_URL, postgresDescribe } from './support/postgres.js';
@@ -45,6 +53,21 @@ describePostgres('SQL stores on PostgreSQL', () => {
   describeUserStoreContract('SqlUserStore on PostgreSQL', async () => {
     const store = await SqlUserStore.open({ url: POSTGRES_URL, schema, tablePrefix: freshPrefix('u') });
     return { users: store, clients: store, cleanup: () => store.close() };
+  });
+
+  describeStatusListStoreContract('SqlStatusListStore on PostgreSQL', async () => {
+    const where = { url: POSTGRES_URL, schema, tablePrefix: freshPrefix('sl') };
+    const stores = [await SqlStatusListStore.open(where)];
+    return {
+      store: stores[0]!,
+      another: async () => {
+        stores.push(await SqlStatusListStore.open(where)); // its own pool
+        return stores.at(-1)!;
+      },
+      cleanup: async () => {
+        for (const store of stores) await store.close();
+      },
+    };
   });
 
   describeKeyStoreContract('SqlKeyStore on PostgreSQL', async () => {
@@ -97,6 +120,9 @@ describePostgres('SQL stores on PostgreSQL', () => {
       'session_store_migrations',
       'sessions',
       'signing_keys',
+      'status_list_entries',
+      'status_list_migrations',
+      'status_list_state',
       'user_store_migrations',
       'users',
     ]);

@@ -5,6 +5,7 @@ import { RevocableError } from '@revocable/core';
 import {
   describeKeyStoreContract,
   describeSessionStoreContract,
+  describeStatusListStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
 import {
@@ -12,6 +13,7 @@ import {
   openSqlStorage,
   SqlKeyStore,
   SqlSessionStore,
+  SqlStatusListStore,
   type SqlStorage,
   SqlUserStore,
 } from '@revocable/sql';
@@ -45,6 +47,23 @@ describeUserStoreContract('SqlUserStore on a SQLite file', async () => {
     await remove();
   };
   return { users: store, clients: store, cleanup };
+});
+
+describeStatusListStoreContract('SqlStatusListStore on a SQLite file', async () => {
+  const { file, remove } = tempFile();
+  const stores = [await SqlStatusListStore.open({ url: file })];
+  return {
+    store: stores[0]!,
+    // Its own connection to the file: claims from two handles queue on SQLite's write lock.
+    another: async () => {
+      stores.push(await SqlStatusListStore.open({ url: file }));
+      return stores.at(-1)!;
+    },
+    cleanup: async () => {
+      for (const store of stores) await store.close();
+      await remove();
+    },
+  };
 });
 
 describeKeyStoreContract('SqlKeyStore on a SQLite file', async () => {
@@ -147,6 +166,7 @@ describe('openSqlStorage on SQLite', () => {
       ['session_store_migrations', [1, 2, 3]],
       ['user_store_migrations', [1, 2]],
       ['key_store_migrations', [1]],
+      ['status_list_migrations', [1]],
     ] as const) {
       const rows = await history.selectFrom(table).select('version').orderBy('version').execute();
       expect(rows.map((row) => row.version)).toEqual(versions);

@@ -17,4 +17,5 @@ export {
   type RevocationLogUnderTest,
 } from './revocation-log.js';
 export { describeSessionStoreContract, type SessionStoreUnderTest } from './session-store.js';
+export { describeStatusListStoreContract, type StatusListStoreUnderTest } from './status-list-store.js';
 export { describeUserStoreContract, type UserStoreUnderTest } from './user-store.js';
