@@ -82,6 +82,19 @@ export interface ServiceConfig {
   readonly publicClients: readonly string[];
   /** Bearer credential `/metrics` requires; `undefined`: `/metrics` is open (the default). */
   readonly metricsToken: string | undefined;
+  /** `--status-list` and its settings: Token Status Lists (draft-ietf-oauth-status-list). */
+  readonly statusList: StatusListSettings;
+}
+
+/** `--status-list*`: whether access tokens carry `status.status_list`, and how the list is published. */
+export interface StatusListSettings {
+  readonly enabled: boolean;
+  /** Time between two publications of a changed list, ms. */
+  readonly intervalMs: number;
+  /** The list token's `ttl` and `Cache-Control: max-age`, seconds. */
+  readonly ttlSec: number;
+  /** Entries in the list: the most live tokens it can hold. */
+  readonly size: number;
 }
 
 /** The clock margin of the service's revocation policy: rules are kept this long past their last match. */
@@ -213,5 +226,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     trustProxy: trustProxyOf(optionSpec('trust-proxy'), get('trust-proxy')),
     publicClients: publicClientsOf(optionSpec('public-clients'), given('public-clients'), clients),
     metricsToken,
+    statusList: {
+      enabled: flagOn('status-list'),
+      intervalMs: number('status-list-interval'),
+      ttlSec: number('status-list-ttl'),
+      size: number('status-list-size'),
+    },
   };
 }

@@ -16,6 +16,7 @@ import { LoginThrottle } from './auth/throttle.js';
 import { UserService } from './auth/user-service.js';
 import type { ServiceConfig } from './config.js';
 import { ServiceMetrics } from './metrics.js';
+import { openStatusList, type StatusListService } from './status-list/status-list-service.js';
 import { openStorage, type Storage } from './storage.js';
 
 /** Everything a running service holds, wired together. */
@@ -39,6 +40,8 @@ export interface Runtime {
   readonly users: UserService;
   readonly clients: ClientRegistry;
   readonly metrics: ServiceMetrics;
+  /** `--status-list`: the list the access tokens name, and its publisher; `undefined` when off. */
+  readonly statusList: StatusListService | undefined;
   close(): Promise<void>;
 }
 
@@ -103,6 +106,9 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
     storage.log.subscribe((event) =>
       metrics.revocations.inc({ rule: event.rule.kind, reason: event.reason }),
     );
+    const statusList = config.statusList.enabled
+      ? await openStatusList(config, { issuer, keys, replica, log: storage.log, store: storage.statusLists })
+      : undefined;
     const sessions = new SessionService({
       store: storage.sessions,
       issuer,
@@ -118,6 +124,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       rulePolicy: policy,
       // What the service mints, its own verifier must accept (the admin API's trusted-backend claims).
       acceptIssued: (token) => void verifierIgnoringRevocation.verifySync(token),
+      ...(statusList !== undefined && { mint: (request) => statusList.issuer.issue(request) }),
     });
     const users = new UserService(storage.users, sessions, new PasswordHasher(), new LoginThrottle(), {
       onLoginFailure: (reason) => metrics.loginFailures.inc({ reason }),
@@ -147,8 +154,10 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       users,
       clients,
       metrics,
+      statusList,
       async close() {
         clearInterval(housekeeping);
+        await statusList?.close();
         await keys.close();
         await fanOut?.stop();
         follower.stop();
