@@ -104,7 +104,7 @@ export class StatusListPublisher {
 
   /**
    * Subscribes to the log, reads every live entry, publishes the first list, then runs a round every
-   * `intervalMs`. Rejects when the store cannot be read.
+   * `intervalMs`. A failed first round goes to `onError` like any other.
    */
   async start(): Promise<void> {
     this.#unsubscribe = this.#options.log.subscribe((event) => this.#pending.push(event));

@@ -20,7 +20,8 @@ export interface StatusListService {
 /**
  * Starts `--status-list`: reads the live entries, publishes the first list, then keeps it current
  * (see {@link StatusListPublisher}). An index is held until the token's `exp` plus the clock margin
- * plus the list's `ttl`. Rejects when the store cannot be read.
+ * plus the list's `ttl`. A first round that fails (the store unreadable) goes to `onError`; the list
+ * is then answered 503 until a round succeeds.
  *
  * @example
  * ```ts
