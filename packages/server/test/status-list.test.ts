@@ -128,6 +128,9 @@ for (const backend of BACKENDS) {
         status_list: { bits: 1, lst: expect.any(String) },
       });
       expect(claims['exp']).toBeGreaterThan(claims['iat']);
+      const head = await http.call('HEAD', '/status-lists/1', { headers: { accept: MEDIA_TYPE } });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toMatch(/^application\/statuslist\+jwt/);
       const json = await http.call('GET', '/status-lists/1', { headers: { accept: 'application/json' } });
       expect(json.status).toBe(406);
       expect(json.body.error).toBe('ERR_NOT_ACCEPTABLE');
