@@ -64,6 +64,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
     connectTimeoutMs: config.dbConnectTimeoutMs,
   });
   const metrics = new ServiceMetrics();
+  let statusList: StatusListService | undefined;
   try {
     const keys = await KeyRing.open({
       store: storage.keys,
@@ -106,7 +107,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
     storage.log.subscribe((event) =>
       metrics.revocations.inc({ rule: event.rule.kind, reason: event.reason }),
     );
-    const statusList = config.statusList.enabled
+    statusList = config.statusList.enabled
       ? await openStatusList(config, { issuer, keys, replica, log: storage.log, store: storage.statusLists })
       : undefined;
     const sessions = new SessionService({
@@ -124,7 +125,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       rulePolicy: policy,
       // What the service mints, its own verifier must accept (the admin API's trusted-backend claims).
       acceptIssued: (token) => void verifierIgnoringRevocation.verifySync(token),
-      ...(statusList !== undefined && { mint: (request) => statusList.issuer.issue(request) }),
+      ...(statusList !== undefined && { mint: statusList.issuer.issue.bind(statusList.issuer) }),
     });
     const users = new UserService(storage.users, sessions, new PasswordHasher(), new LoginThrottle(), {
       onLoginFailure: (reason) => metrics.loginFailures.inc({ reason }),
@@ -166,6 +167,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       },
     };
   } catch (err) {
+    await statusList?.close();
     await storage.close();
     throw err;
   }
