@@ -5,7 +5,7 @@
 import { type StatusList, verifyStatusListToken } from '@revocable/core';
 import type { RunningService } from '@revocable/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type ServeProcess, startServeProcess } from './support/cli-process.js';
+import { runCli, type ServeProcess, startServeProcess } from './support/cli-process.js';
 import { ADMIN_TOKEN, BACKENDS, backendAvailable, freePort, Http, startService } from './support/service.js';
 
 const postgres = BACKENDS.find((backend) => backend.name === 'PostgreSQL')!;
@@ -101,4 +101,30 @@ describe.skipIf(!available)('two --status-list processes on one PostgreSQL datab
       { timeout: 15_000, interval: 100 },
     );
   }, 60_000);
+
+  it('agree on a token revoked by `revocable revoke token` run against the database (a third process)', async () => {
+    const revoked = await httpB.registerAndLogin('two-cli');
+    const kept = await httpA.login('two-cli');
+    const idx = (token: string) => claimsOf(token).status.status_list.idx as number;
+    const cli = await runCli([
+      'revoke',
+      'token',
+      revoked.access_token,
+      '--database',
+      database,
+      '--issuer',
+      issuer,
+    ]);
+    expect(cli.code, cli.stderr).toBe(0);
+    await vi.waitFor(
+      async () => {
+        for (const http of [httpA, httpB]) {
+          const list = await listFrom(http);
+          expect(list.get(idx(revoked.access_token))).toBe(1);
+          expect(list.get(idx(kept.access_token))).toBe(0);
+        }
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+  }, 90_000);
 });
