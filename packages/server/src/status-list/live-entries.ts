@@ -23,6 +23,13 @@ function removeFrom<K>(map: Map<K, Set<number>>, key: K, idx: number): void {
  * name them by: token id, session, subject) and the list's bits. Entries come from the store in `seq`
  * order; a later entry at an index replaces the one there. An entry leaves at its `freeAt`, and its
  * bit goes back to VALID: the index may then be given to a new token.
+ *
+ * @example
+ * ```ts
+ * const entries = new LiveEntries(1 << 20, Date.now());
+ * for (const entry of await store.readAfter(0)) entries.add(entry, Date.now());
+ * for (const idx of entries.coveredBy(event.rule)) if (replica.check(factsOf(entries.get(idx)!))) entries.revoke(idx);
+ * ```
  */
 export class LiveEntries {
   readonly list: StatusList;
