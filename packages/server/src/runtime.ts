@@ -16,6 +16,7 @@ import { LoginThrottle } from './auth/throttle.js';
 import { UserService } from './auth/user-service.js';
 import type { ServiceConfig } from './config.js';
 import { ServiceMetrics } from './metrics.js';
+import { statusListMetrics } from './status-list/status-list-metrics.js';
 import { openStatusList, type StatusListService } from './status-list/status-list-service.js';
 import { openStorage, type Storage } from './storage.js';
 
@@ -107,9 +108,11 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
     storage.log.subscribe((event) =>
       metrics.revocations.inc({ rule: event.rule.kind, reason: event.reason }),
     );
-    statusList = config.statusList.enabled
-      ? await openStatusList(config, { issuer, keys, replica, log: storage.log, store: storage.statusLists })
-      : undefined;
+    if (config.statusList.enabled) {
+      const onError = statusListMetrics(metrics.registry, () => statusList?.publisher);
+      const store = storage.statusLists;
+      statusList = await openStatusList(config, { issuer, keys, replica, log: storage.log, store, onError });
+    }
     const sessions = new SessionService({
       store: storage.sessions,
       issuer,

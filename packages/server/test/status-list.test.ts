@@ -138,6 +138,17 @@ for (const backend of BACKENDS) {
       expect(other.status).toBe(404);
     });
 
+    it('reports the list on /metrics: live entries, revoked entries, the age of the list served', async () => {
+      await http.registerAndLogin('metrics-user');
+      const answer = await http.get('/metrics');
+      expect(answer.status).toBe(200);
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(answer.body)?.[1]);
+      expect(value('revocable_status_list_entries')).toBeGreaterThanOrEqual(1);
+      expect(value('revocable_status_list_revoked')).toBeGreaterThanOrEqual(0);
+      expect(value('revocable_status_list_age_seconds')).toBeLessThanOrEqual(10); // re-signed every ttl/2 = 0.5 s
+      expect(value('revocable_status_list_round_failures_total')).toBe(0);
+    });
+
     it('shows a token revoked by logout as 1, and a live token as 0, to both implementations', async () => {
       const kept = await http.registerAndLogin('logout-kept');
       const ended = await http.registerAndLogin('logout-ended');
