@@ -166,7 +166,10 @@ export async function startOidcShape(shape: ShapeName, options: OidcShapeOptions
   const hanging = new Set<ServerResponse>();
   const interaction = async (req: IncomingMessage, res: ServerResponse) => {
     const details = await provider.interactionDetails(req, res);
-    const sub = String(details.params['login_hint'] ?? '');
+    // The scripted login page: whoever login_hint names is signed in (and consents), no questions asked.
+    const account = String(details.params['login_hint'] ?? 'alice');
+    const sub = profile.subjectOf(account, issuer);
+    state.people.set(sub, { account, sub });
     const grant =
       (details.grantId === undefined ? undefined : await provider.Grant.find(details.grantId)) ??
       new provider.Grant({ accountId: sub, clientId: profile.clientId });
@@ -261,15 +264,13 @@ export async function startOidcShape(shape: ShapeName, options: OidcShapeOptions
     deliveries: state.deliveries,
     subjectOf: (account) => profile.subjectOf(account, issuer),
     async login(account) {
-      const sub = profile.subjectOf(account, issuer);
-      state.people.set(sub, { account, sub });
       const agent = new UserAgent();
-      const tokens = await codeFlowWithPkce(agent, issuer, profile, redirectUri, sub).catch(
+      const tokens = await codeFlowWithPkce(agent, issuer, profile, redirectUri, account).catch(
         (err: unknown) => {
           throw new Error(`Login of ${account} at the ${shape} stand-in failed`, { cause: err });
         },
       );
-      const signedIn = { account, sub, ...tokens, agent };
+      const signedIn = { account, sub: profile.subjectOf(account, issuer), ...tokens, agent };
       state.lastLogin.set(account, signedIn);
       return signedIn;
     },
@@ -303,7 +304,7 @@ async function codeFlowWithPkce(
   issuer: string,
   profile: ShapeProfile,
   redirectUri: string,
-  sub: string,
+  account: string,
 ): Promise<{ accessToken: string; idToken: string }> {
   const config = await oidc.discovery(new URL(issuer), profile.clientId, undefined, oidc.None(), {
     execute: [oidc.allowInsecureRequests], // the stand-in speaks http on loopback
@@ -316,7 +317,7 @@ async function codeFlowWithPkce(
     code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
     resource: profile.resource,
-    login_hint: sub,
+    login_hint: account,
     state,
   });
   const { redirectedTo } = await agent.navigate(url.href, { stopAt: redirectUri });
