@@ -60,6 +60,8 @@ export interface OidcShape {
   readonly clientId: string;
   /** The `aud` the API is configured with. */
   readonly audience: string;
+  /** What the SPA asks for at the stand-in (`resource`, RFC 8707); Entra: the scope's `api://…` prefix. */
+  readonly resource: string;
   readonly scope: string;
   readonly redirectUri: string;
   /** The longest access token this shape issues, in seconds. */
@@ -252,6 +254,7 @@ export async function startOidcShape(shape: ShapeName, options: OidcShapeOptions
     jwksUri,
     clientId: profile.clientId,
     audience: profile.audience,
+    resource: profile.resource,
     scope: profile.scope,
     redirectUri,
     maxTokenLifetimeSec: profile.maxTokenLifetimeSec,
