@@ -358,6 +358,9 @@ function buildProvider(c: BuildContext): Provider {
     jwks: { keys },
     adapter: c.state.store.adapter,
     cookies: { keys: COOKIE_KEYS },
+    // A browser SPA calls the token endpoint cross-origin: allowed from its redirect URIs' origins.
+    clientBasedCORS: (_ctx: unknown, origin: string, client: { redirectUris: string[] }) =>
+      client.redirectUris.some((uri) => new URL(uri).origin === origin),
     routes: profile.routes,
     clients: [
       {
