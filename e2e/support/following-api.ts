@@ -8,6 +8,7 @@ import {
   type ServiceConnection,
   type TokenProfileName,
   type TrustedIssuer,
+  type TrustedIssuerOptions,
   trustIssuer,
 } from '@revocable/core';
 import { requireAuth } from '@revocable/core/express';
@@ -24,6 +25,8 @@ export interface FollowingApiOptions {
   readonly profile: TokenProfileName;
   /** Tightens the replica's bound for this issuer (seconds). */
   readonly maxTokenLifetimeSec?: number;
+  /** How the issuer's key set is cached (default: the core's). */
+  readonly jwks?: TrustedIssuerOptions['jwks'];
 }
 
 export interface FollowingApi {
@@ -57,6 +60,7 @@ export async function startFollowingApi(options: FollowingApiOptions): Promise<F
     revocation: connection.replica,
     allowInsecureLocalhost: true, // the stand-ins listen on http://127.0.0.1
     ...(options.maxTokenLifetimeSec !== undefined && { maxTokenLifetimeSec: options.maxTokenLifetimeSec }),
+    ...(options.jwks !== undefined && { jwks: options.jwks }),
   });
   const app = express();
   app.get('/me', requireAuth({ verifier: trusted, realm: 'api' }), (req, res) => {
