@@ -136,6 +136,45 @@ describe.each(SHAPES)('tokens from the %s stand-in, revoked through the service'
     expect((await service.revocations()).length).toBe(before + 1);
   });
 
+  it.runIf(name === 'keycloak')(
+    'logout through the service ends the whole provider session: a token of the same SSO session too',
+    async () => {
+      const first = await shape.login('grace');
+      const sibling = await shape.login('grace', { again: first }); // the same browser: single sign-on
+      const elsewhere = await shape.login('grace'); // another browser: another session
+      expect(decodeJwt(sibling.accessToken)['sid']).toBe(decodeJwt(first.accessToken)['sid']);
+      expect(decodeJwt(elsewhere.accessToken)['sid']).not.toBe(decodeJwt(first.accessToken)['sid']);
+      expect((await service.http.post('/auth/logout', undefined, first.accessToken)).status).toBe(204);
+      expect(await refusedWithin(api, sibling.accessToken)).toMatchObject({
+        status: 401,
+        body: { error: 'ERR_TOKEN_REVOKED' },
+      });
+      expect((await api.me(elsewhere.accessToken)).status).toBe(200);
+    },
+  );
+
+  it('logout everywhere through the service: every token of the user ends, another user’s stays', async () => {
+    await nextSecond();
+    const heidi = await shape.login('heidi');
+    const heidiElsewhere = await shape.login('heidi');
+    const ivan = await shape.login('ivan');
+    const before = (await service.revocations()).length;
+    const out = await service.http.post('/auth/logout-all', undefined, heidi.accessToken);
+    expect(out.status).toBe(200);
+    for (const token of [heidi.accessToken, heidiElsewhere.accessToken]) {
+      expect(await refusedWithin(api, token)).toMatchObject({
+        status: 401,
+        body: { error: 'ERR_TOKEN_REVOKED' },
+      });
+      expect((await service.introspect(token)).body).toEqual({ active: false });
+    }
+    expect((await api.me(ivan.accessToken)).status).toBe(200);
+    const written = (await service.revocations()).slice(before);
+    expect(written.map((e) => e.rule)).toEqual([
+      expect.objectContaining({ kind: 'subject', iss: shape.issuer, sub: heidi.sub }),
+    ]);
+  });
+
   it('a new login after a logout is accepted', async () => {
     const erin = await shape.login('erin');
     expect((await service.http.post('/auth/logout', undefined, erin.accessToken)).status).toBe(204);

@@ -74,8 +74,11 @@ export interface OidcShape {
   readonly deliveries: readonly BackchannelDelivery[];
   /** The `sub` this provider gives `account`. */
   subjectOf(account: string): string;
-  /** Signs `account` in through the SPA's code + PKCE flow in a new browser. */
-  login(account: string): Promise<SignedIn>;
+  /**
+   * Signs `account` in through the SPA's code + PKCE flow, in a new browser, or in the browser of
+   * `again` (the provider's session is then reused: single sign-on, the same `sid`).
+   */
+  login(account: string, options?: { again?: SignedIn }): Promise<SignedIn>;
   /**
    * Signs the user out at the provider (RP-initiated logout in the browser of `session`, or of the
    * account's last login): the provider ends its session and POSTs a logout token to the back-channel
@@ -266,8 +269,8 @@ export async function startOidcShape(shape: ShapeName, options: OidcShapeOptions
     },
     deliveries: state.deliveries,
     subjectOf: (account) => profile.subjectOf(account, issuer),
-    async login(account) {
-      const agent = new UserAgent();
+    async login(account, { again } = {}) {
+      const agent = again?.agent ?? new UserAgent();
       const tokens = await codeFlowWithPkce(agent, issuer, profile, redirectUri, account).catch(
         (err: unknown) => {
           throw new Error(`Login of ${account} at the ${shape} stand-in failed`, { cause: err });

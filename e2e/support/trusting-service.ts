@@ -33,6 +33,11 @@ export interface TrustingService {
   readonly configFile: string;
   /** The revocation events in the service's log (the admin API's audit trail). */
   revocations(): Promise<{ seq: number; rule: Record<string, unknown>; reason?: string; actor?: string }[]>;
+  /**
+   * A second instance of the same service (same file, same database, same issuer) on another port,
+   * as behind a load balancer.
+   */
+  anotherInstance(): Promise<{ readonly url: string; readonly http: Http; close(): Promise<void> }>;
   /** RFC 7662 introspection of `token` with the API client's credentials. */
   introspect(token: string): Promise<{ status: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
@@ -85,6 +90,14 @@ export async function startTrustingService(
       const answer = await http.get('/admin/revocations?limit=1000', ADMIN_TOKEN);
       if (answer.status !== 200) throw new Error(`GET /admin/revocations answered ${answer.status}`);
       return answer.body.events;
+    },
+    async anotherInstance() {
+      const port = await freePort();
+      const other = await serve(loadConfig(['--config', configFile, '--port', String(port)], {}), {
+        logger: false,
+      });
+      const url = `http://127.0.0.1:${port}`;
+      return { url, http: new Http(url), close: () => other.close() };
     },
     async introspect(token) {
       const answer = await http.call('POST', '/oauth/introspect', {
