@@ -217,10 +217,8 @@ describe('an issuer whose discovery document names another issuer', () => {
 });
 
 describe('a logout token replayed to another instance of the service', () => {
-  // Issue 12 asks for the back-channel replay memory to be shared across service instances through the
-  // store. Today each instance remembers the jti it accepted in memory: a replay to another instance is
-  // accepted and writes the same cutoff again. `fails` while that holds; drop it once the memory is shared.
-  it.fails('is refused there too, and writes nothing (not yet: the replay memory is per process)', async () => {
+  // The accepted jti is remembered in the store both instances share, not in one process's memory.
+  it('is refused there too, and writes nothing', async () => {
     const other = await service.anotherInstance();
     try {
       const judy = await keycloak.login('judy');
