@@ -70,7 +70,7 @@ function derivedUuid(...parts: string[]): string {
 
 const opaque = (bytes: number) => randomBytes(bytes).toString('base64url');
 
-/** Keeps only `names` of a payload, in that order, dropping what the provider does not send. */
+/** Replaces a payload's members by `values`, in their order, leaving out those `undefined`. */
 function only(payload: Record<string, unknown>, values: Record<string, unknown>): Record<string, unknown> {
   const shaped: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(values)) if (value !== undefined) shaped[name] = value;
@@ -218,7 +218,14 @@ const keycloak: ShapeProfile = {
   },
 };
 
-/** The profile of `name`; `auth0LifetimeSec` shortens Auth0's 24 hours for tests that need it. */
+/**
+ * The profile of `name`; `auth0LifetimeSec` shortens Auth0's 24 hours for tests that need it.
+ *
+ * @example
+ * ```ts
+ * shapeProfile('keycloak').issuerFor('http://127.0.0.1:8080'); // 'http://127.0.0.1:8080/realms/shop'
+ * ```
+ */
 export function shapeProfile(name: ShapeName, auth0LifetimeSec = 86_400): ShapeProfile {
   if (name === 'entra-v2') return entraV2;
   if (name === 'auth0') return auth0(auth0LifetimeSec);

@@ -8,7 +8,15 @@ interface Entry {
   readonly expiresAt: number;
 }
 
-/** The stand-in's store; `adapter` is what oidc-provider's `adapter` option takes. */
+/**
+ * The stand-in's store; `adapter` is what oidc-provider's `adapter` option takes.
+ *
+ * @example
+ * ```ts
+ * const store = new ShapeStore();
+ * new Provider(issuer, { adapter: store.adapter }); // and again after a key rotation
+ * ```
+ */
 export class ShapeStore {
   readonly #entries = new Map<string, Entry>();
 

@@ -163,7 +163,6 @@ export async function startOidcShape(shape: ShapeName, options: OidcShapeOptions
       options,
       state,
       person,
-      deliveries: state.deliveries,
     });
   let provider = build();
   let handle = provider.callback();
@@ -230,20 +229,7 @@ export async function startOidcShape(shape: ShapeName, options: OidcShapeOptions
     const before = state.deliveries.length;
     state.deliver = deliver;
     try {
-      const { end_session_endpoint } = await metadata();
-      // client_id rather than id_token_hint: a hint signed with a key rotated away would be refused.
-      const hint = `${end_session_endpoint}?client_id=${encodeURIComponent(profile.clientId)}`;
-      const { response } = await signedIn.agent.navigate(hint);
-      const page = (await response?.text()) ?? '';
-      const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)?.[1];
-      const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
-      if (xsrf === undefined || action === undefined)
-        throw new Error('The provider showed no sign-out form.');
-      const done = await signedIn.agent.navigate(new URL(action.replaceAll('&amp;', '&'), hint).href, {
-        method: 'POST',
-        form: { xsrf, logout: 'yes' },
-      });
-      await done.response?.body?.cancel();
+      await signOutInBrowser(signedIn.agent, (await metadata()).end_session_endpoint, profile.clientId);
     } finally {
       state.deliver = true;
     }
@@ -302,6 +288,24 @@ export async function startOidcShape(shape: ShapeName, options: OidcShapeOptions
 }
 
 /**
+ * RP-initiated logout in the user's browser: the provider's end-session page, then its confirmation
+ * form. `client_id` rather than `id_token_hint`: a hint signed with a key rotated away would be refused.
+ */
+async function signOutInBrowser(agent: UserAgent, endSession: string, clientId: string): Promise<void> {
+  const start = `${endSession}?client_id=${encodeURIComponent(clientId)}`;
+  const { response } = await agent.navigate(start);
+  const page = (await response?.text()) ?? '';
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)?.[1];
+  const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
+  if (xsrf === undefined || action === undefined) throw new Error('The provider showed no sign-out form.');
+  const done = await agent.navigate(new URL(action.replaceAll('&amp;', '&'), start).href, {
+    method: 'POST',
+    form: { xsrf, logout: 'yes' },
+  });
+  await done.response?.body?.cancel();
+}
+
+/**
  * The SPA's login: authorization code with PKCE for a public client (openid-client), the provider's
  * pages driven by `agent`; `login_hint` tells the scripted login page whom to sign in.
  */
@@ -344,9 +348,13 @@ interface BuildContext {
   readonly mount: string;
   readonly redirectUri: string;
   readonly options: OidcShapeOptions;
-  readonly state: { keys: SigningKey[]; deliver: boolean; store: ShapeStore };
+  readonly state: {
+    keys: SigningKey[];
+    deliver: boolean;
+    store: ShapeStore;
+    deliveries: BackchannelDelivery[];
+  };
   readonly person: (sub: string) => Person;
-  readonly deliveries: BackchannelDelivery[];
 }
 
 /**
@@ -445,15 +453,15 @@ function buildProvider(c: BuildContext): Provider {
       delete init.dispatcher;
       const logoutToken = new URLSearchParams(String(init.body ?? '')).get('logout_token') ?? '';
       if (!c.state.deliver) {
-        c.deliveries.push({ uri: url, logoutToken, status: undefined });
+        c.state.deliveries.push({ uri: url, logoutToken, status: undefined });
         return new Response(null, { status: 200 });
       }
       try {
         const response = await globalThis.fetch(url, init);
-        c.deliveries.push({ uri: url, logoutToken, status: response.status });
+        c.state.deliveries.push({ uri: url, logoutToken, status: response.status });
         return response;
       } catch (err) {
-        c.deliveries.push({ uri: url, logoutToken, status: undefined });
+        c.state.deliveries.push({ uri: url, logoutToken, status: undefined });
         throw err;
       }
     },

@@ -19,6 +19,15 @@ export interface ServiceSlot {
   backchannelUri(id: string): string;
 }
 
+/**
+ * Picks the service's port and URL before anything starts.
+ *
+ * @example
+ * ```ts
+ * const slot = await reserveService();
+ * const keycloak = await startOidcShape('keycloak', { backchannelLogoutUri: slot.backchannelUri('keycloak') });
+ * ```
+ */
 export async function reserveService(): Promise<ServiceSlot> {
   const port = await freePort();
   const url = `http://localhost:${port}`;
@@ -113,7 +122,14 @@ export async function startTrustingService(
   };
 }
 
-/** The API client's entry in the file. */
+/**
+ * The API client's entry in the file: every grant, unless `permissions` narrows them.
+ *
+ * @example
+ * ```ts
+ * clientEntry({ revoke: ['entra'] }); // introspect '*', revoke entra only, feed
+ * ```
+ */
 export function clientEntry(permissions: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     id: API_CLIENT.id,
@@ -122,7 +138,15 @@ export function clientEntry(permissions: Record<string, unknown> = {}): Record<s
   };
 }
 
-/** A stand-in as a `trustedIssuers` entry (with back-channel logout from its SPA client when asked). */
+/**
+ * A stand-in as a `trustedIssuers` entry, with back-channel logout from its SPA client; `extra`
+ * overrides fields (`backchannelLogout: undefined` leaves it out).
+ *
+ * @example
+ * ```ts
+ * trustedIssuerEntry('entra', entra, { keys: { maxAge: 1, cooldown: 1, expireAfter: 4 } });
+ * ```
+ */
 export function trustedIssuerEntry(
   id: string,
   shape: {

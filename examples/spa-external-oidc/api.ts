@@ -31,7 +31,15 @@ export interface Api {
   close(): Promise<void>;
 }
 
-/** Connects to the service, trusts the provider, and starts the API on a free port of 127.0.0.1. */
+/**
+ * Connects to the service, trusts the provider, and starts the API on a free port of 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const api = await startApi({ service, clientId: 'orders-api', clientSecret, issuer, audience, spaOrigin });
+ * await fetch(`${api.url}/api/orders`, { headers: { authorization: `Bearer ${token}` } });
+ * ```
+ */
 export async function startApi(options: ApiOptions): Promise<Api> {
   const connection = await connectToService(options.service, {
     clientId: options.clientId,

@@ -41,7 +41,16 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts the provider, the service, the API and the SPA on free ports of 127.0.0.1. */
+/**
+ * Starts the provider, the service, the API and the SPA on free ports of 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const example = await startExample();
+ * console.log(`open ${example.spa.url}/`);
+ * await example.close();
+ * ```
+ */
 export async function startExample(): Promise<Example> {
   const spa = await startSpaServer();
   const provider = await startOidcShape('entra-v2', { redirectUri: `${spa.url}/callback` });

@@ -41,6 +41,13 @@ const FILES: Record<string, { file: URL; type: string }> = {
 /**
  * Starts the SPA's static server on 127.0.0.1 (`port` 0: any free one). Its config comes later, by
  * `configure`: the provider must know the SPA's redirect URI before the SPA can know the provider.
+ *
+ * @example
+ * ```ts
+ * const spa = await startSpaServer();
+ * const provider = await startOidcShape('entra-v2', { redirectUri: `${spa.url}/callback` });
+ * spa.configure({ issuer: provider.issuer, clientId: provider.clientId, … });
+ * ```
  */
 export async function startSpaServer(port = 0): Promise<SpaServer> {
   const state: { config?: SpaConfig } = {};
