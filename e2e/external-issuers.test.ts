@@ -177,6 +177,23 @@ describe.each(SHAPES)('tokens from the %s stand-in, revoked through the service'
     ]);
   });
 
+  it('RFC 7009 revocation by a client granted this issuer: the token is refused by the API', async () => {
+    const kim = await shape.login('kim');
+    const revoked = await service.http.call('POST', '/oauth/revoke', {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${API_CLIENT.id}:${API_CLIENT.secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      raw: new URLSearchParams({ token: kim.accessToken }).toString(),
+    });
+    expect(revoked.status).toBe(200);
+    expect(await refusedWithin(api, kim.accessToken)).toMatchObject({
+      status: 401,
+      body: { error: 'ERR_TOKEN_REVOKED' },
+    });
+    expect((await service.introspect(kim.accessToken)).body).toEqual({ active: false });
+  });
+
   it('a new login after a logout is accepted', async () => {
     const erin = await shape.login('erin');
     expect((await service.http.post('/auth/logout', undefined, erin.accessToken)).status).toBe(204);
