@@ -274,3 +274,45 @@ describe.each(SHAPES)('the %s stand-in’s keys', (name) => {
     30_000,
   );
 });
+
+describe('a provider whose JWKS cannot be read when the service starts', () => {
+  it('does not stop the service: its tokens answer 503 and nothing is written until the keys can be read', async () => {
+    const slot = await reserveService();
+    const entra = await startOidcShape('entra-v2');
+    entra.setJwksAvailable(false);
+    let service: TrustingService | undefined;
+    try {
+      service = await startTrustingService(slot, {
+        trustedIssuers: [trustedIssuerEntry('entra', entra, { backchannelLogout: undefined })],
+      });
+      const started = service;
+      const alice = await entra.login('alice');
+      const introspected = await started.introspect(alice.accessToken);
+      expect(introspected).toMatchObject({ status: 503, body: { error: 'ERR_JWKS_UNAVAILABLE' } });
+      const logout = await started.http.post('/auth/logout', undefined, alice.accessToken);
+      expect(logout).toMatchObject({ status: 503, body: { error: 'ERR_JWKS_UNAVAILABLE' } });
+      expect(await started.revocations()).toEqual([]);
+      const issuers = await started.http.get('/admin/issuers', ADMIN_TOKEN);
+      expect(issuers.body.issuers[0]).toMatchObject({
+        id: 'entra',
+        state: 'unavailable',
+        last_error: { code: 'ERR_JWKS_UNAVAILABLE' },
+      });
+
+      // Discovery is retried (at most every 30 s): once the JWKS answers, the same token is active.
+      entra.setJwksAvailable(true);
+      const deadline = Date.now() + 45_000;
+      let answer = await started.introspect(alice.accessToken);
+      while (answer.body['active'] !== true && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        answer = await started.introspect(alice.accessToken);
+      }
+      expect(answer.body).toMatchObject({ active: true, sub: alice.sub });
+      expect((await started.http.post('/auth/logout', undefined, alice.accessToken)).status).toBe(204);
+      expect(await started.revocations()).toHaveLength(1);
+    } finally {
+      await service?.close();
+      await entra.close();
+    }
+  }, 90_000);
+});
