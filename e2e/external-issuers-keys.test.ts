@@ -241,10 +241,9 @@ describe.each(SHAPES)('the %s stand-in’s keys', (name) => {
     expect(await active(late.accessToken)).toBe(true);
   });
 
-  // Known gap (core Verifier): a verification cached before the outage is reused past expireAfter,
-  // because RemoteJwks expiry neither marks the key removed nor lowers its verifyUntil. `fails`: this
-  // case passes while the gap exists and fails once it is closed (then drop `.fails`).
-  it.fails('past expireAfter, a token verified before the outage is refused too (not yet: the verified cache outlives the key)', () => {
+  // A verification cached before the outage ends with the key: RemoteJwks sets each key's verifyUntil
+  // to its last good fetch plus expireAfter, and the verifier's cache checks it.
+  it('past expireAfter, a token verified before the outage is refused too', () => {
     expect(cachedPastExpiry).toEqual({ api: 503, service: 503 });
   });
 
