@@ -10,10 +10,11 @@ import {
   MemoryRevocationLog,
   Replica,
   ReplicaFollower,
+  RevocableError,
   type RevocationRule,
   verifyStatusListToken,
 } from '@revocable/core';
-import { MemoryStatusListStore, type StatusListEntry } from '@revocable/core/internal';
+import { MemoryStatusListStore, type StatusListEntry, type StatusListStore } from '@revocable/core/internal';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StatusListIssuer } from '../src/status-list/status-list-issuer.js';
 import { StatusListPublisher } from '../src/status-list/status-list-publisher.js';
@@ -193,6 +194,50 @@ describe('StatusListPublisher', () => {
     );
     expect((await published(p)).list.get(short.idx)).toBe(0);
     expect(await p.store.claim(entry({ idx: short.idx }), Date.now())).toBeDefined();
+  });
+
+  it('counts a round the store fails, keeps serving within ttl, then answers ERR_REVOCATION_STALE', async () => {
+    const p = await parts();
+    let down = false;
+    let skewMs = 0;
+    const errors: unknown[] = [];
+    const failing: StatusListStore = {
+      claim: (entry, now) => p.store.claim(entry, now),
+      readAfter: (seq, limit) =>
+        down
+          ? Promise.reject(new RevocableError('ERR_LOG_UNAVAILABLE', 'down'))
+          : p.store.readAfter(seq, limit),
+      purge: (now) => p.store.purge(now),
+      lastSeq: () => p.store.lastSeq(),
+    };
+    const publisher = new StatusListPublisher({
+      uri: URI,
+      listId: '1',
+      size: 1024,
+      store: failing,
+      log: p.log,
+      replica: p.replica,
+      keys: p.keys,
+      intervalMs: 1000, // stale after max(ttl, 2 intervals) + 1 s = 31 s
+      ttlSec: 30,
+      clock: () => Date.now() + skewMs,
+      onError: (error) => errors.push(error),
+    });
+    await publisher.start();
+    const served = publisher.current().token;
+    down = true;
+    await publisher.round();
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    for (const error of errors) expect(error).toMatchObject({ code: 'ERR_LOG_UNAVAILABLE' });
+    expect(publisher.current().token).toBe(served); // within ttl: the last list still stands
+    skewMs = 32_000; // past ttl (30 s) and the second of slack
+    await publisher.round();
+    expect(() => publisher.current()).toThrow(expect.objectContaining({ code: 'ERR_REVOCATION_STALE' }));
+    // Control: the store back, the next round signs a fresh list.
+    down = false;
+    await publisher.round();
+    expect(publisher.current().token).not.toBe(served);
+    await publisher.stop();
   });
 
   it('serves nothing (ERR_REVOCATION_STALE) while its replica has never been fresh', async () => {

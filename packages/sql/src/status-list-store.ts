@@ -16,6 +16,8 @@ import { type SqlStoreOptions, StoreTables } from './store-tables.js';
 import { inWriteTransaction } from './write-transaction.js';
 
 const STATE_ROW = 1;
+/** Rows one purge statement deletes at most. */
+const PURGE_BATCH = 2_000;
 
 /** Thrown inside `claim`'s transaction to roll it back when the index is held. */
 class IndexHeld extends Error {}
@@ -119,10 +121,27 @@ export class SqlStatusListStore implements StatusListStore {
 
   async purge(now: number): Promise<number> {
     const at = checkNow(now);
-    const result = await this.#tables.run((db) =>
-      db.deleteFrom('status_list_entries').where('free_at', '<=', at).executeTakeFirst(),
-    );
-    return Number(result.numDeletedRows);
+    // In batches, each its own statement: a large backlog never needs one statement longer than the
+    // statement timeout, and claims are not held behind one long delete.
+    let removed = 0;
+    for (;;) {
+      const result = await this.#tables.run((db) =>
+        db
+          .deleteFrom('status_list_entries')
+          .where('seq', 'in', (eb) =>
+            eb
+              .selectFrom('status_list_entries')
+              .select('seq')
+              .where('free_at', '<=', at)
+              .orderBy('seq')
+              .limit(PURGE_BATCH),
+          )
+          .executeTakeFirst(),
+      );
+      const deleted = Number(result.numDeletedRows);
+      removed += deleted;
+      if (deleted < PURGE_BATCH) return removed;
+    }
   }
 
   async lastSeq(): Promise<number> {
