@@ -1,0 +1,58 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { EdgeError } from './errors.js';
+
+const BASIC = /^Basic +([A-Za-z0-9+/]+=*) *$/i;
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    throw refused();
+  }
+}
+
+function refused(): EdgeError {
+  return new EdgeError('ERR_CLIENT_AUTH_FAILED', 'Client authentication failed.');
+}
+
+/**
+ * The confidential clients allowed to introspect at the edge, checked with HTTP Basic (RFC 6749
+ * §2.3.1: id and secret form-encoded, then Base64), as Spring Security's introspector sends them.
+ * Secrets are compared in constant time; a failure says nothing of which part was wrong.
+ *
+ * @example
+ * ```ts
+ * const clients = new IntrospectionClients(new Map([['orders-api', secret]]));
+ * clients.authenticate(request.headers.authorization); // the client id, or throws ERR_CLIENT_AUTH_FAILED
+ * ```
+ */
+export class IntrospectionClients {
+  readonly #secrets: ReadonlyMap<string, Buffer>;
+
+  constructor(secrets: ReadonlyMap<string, string>) {
+    this.#secrets = new Map([...secrets].map(([id, secret]) => [id, digest(secret)]));
+  }
+
+  /** Whether any client may introspect: without one, the endpoint answers 404. */
+  get enabled(): boolean {
+    return this.#secrets.size > 0;
+  }
+
+  /** The authenticated client's id; `ERR_CLIENT_AUTH_FAILED` (401) otherwise. */
+  authenticate(authorization: string | undefined): string {
+    const match = authorization === undefined ? null : BASIC.exec(authorization);
+    if (match === null) throw refused();
+    const pair = Buffer.from(match[1]!, 'base64').toString('utf8');
+    const colon = pair.indexOf(':');
+    if (colon < 0) throw refused();
+    const id = decoded(pair.slice(0, colon));
+    const expected = this.#secrets.get(id) ?? digest(`unknown:${id}`);
+    const ok = timingSafeEqual(expected, digest(decoded(pair.slice(colon + 1))));
+    if (!ok || !this.#secrets.has(id)) throw refused();
+    return id;
+  }
+}
