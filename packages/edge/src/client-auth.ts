@@ -11,7 +11,7 @@ function decoded(part: string): string {
   try {
     return decodeURIComponent(part.replace(/\+/g, ' '));
   } catch {
-    throw refused();
+    return part;
   }
 }
 
@@ -42,17 +42,24 @@ export class IntrospectionClients {
     return this.#secrets.size > 0;
   }
 
-  /** The authenticated client's id; `ERR_CLIENT_AUTH_FAILED` (401) otherwise. */
+  /**
+   * The authenticated client's id; `ERR_CLIENT_AUTH_FAILED` (401) otherwise. The pair is taken as
+   * RFC 6749 says (form-encoded) and as many clients send it (raw, Spring's RestTemplate among them).
+   */
   authenticate(authorization: string | undefined): string {
     const match = authorization === undefined ? null : BASIC.exec(authorization);
     if (match === null) throw refused();
     const pair = Buffer.from(match[1]!, 'base64').toString('utf8');
     const colon = pair.indexOf(':');
     if (colon < 0) throw refused();
-    const id = decoded(pair.slice(0, colon));
-    const expected = this.#secrets.get(id) ?? digest(`unknown:${id}`);
-    const ok = timingSafeEqual(expected, digest(decoded(pair.slice(colon + 1))));
-    if (!ok || !this.#secrets.has(id)) throw refused();
-    return id;
+    const raw = { id: pair.slice(0, colon), secret: pair.slice(colon + 1) };
+    const encoded = { id: decoded(raw.id), secret: decoded(raw.secret) };
+    let matched: string | undefined;
+    for (const { id, secret } of [raw, encoded]) {
+      const expected = this.#secrets.get(id) ?? digest(`unknown:${id}`);
+      if (timingSafeEqual(expected, digest(secret)) && this.#secrets.has(id)) matched = id;
+    }
+    if (matched === undefined) throw refused();
+    return matched;
   }
 }

@@ -8,7 +8,7 @@ import type { IntrospectionClients } from './client-auth.js';
 import { EdgeError } from './errors.js';
 import { EdgeGate } from './gate.js';
 import { PathRules } from './path-rules.js';
-import { type AssertionPlacement, proxyRoutes } from './proxy.js';
+import { type AssertionPlacement, type ProxyOptions, proxyRoutes } from './proxy.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { introspectionRoutes } from './routes/introspection.js';
 
@@ -27,6 +27,8 @@ export interface EdgeAppSettings {
   readonly introspectionClients?: IntrospectionClients;
   readonly realm?: string;
   readonly upstreamTimeoutMs?: number;
+  /** Proxy WebSocket upgrades too (see {@link ProxyOptions.websocket}). Default false. */
+  readonly websocket?: boolean;
   readonly logger?: FastifyServerOptions['logger'];
 }
 
@@ -102,6 +104,7 @@ export async function createEdgeApp(settings: EdgeAppSettings): Promise<FastifyI
         ...(settings.signer !== undefined && { signer: settings.signer }),
         ...(settings.assertionIn !== undefined && { assertionIn: settings.assertionIn }),
         ...(settings.upstreamTimeoutMs !== undefined && { timeoutMs: settings.upstreamTimeoutMs }),
+        ...(settings.websocket !== undefined && { websocket: settings.websocket }),
       }),
     );
   } else {

@@ -1,5 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import proxy from '@fastify/http-proxy';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BAD_PATH, sendEdgeError, sendRefusal } from './answers.js';
 import type { AssertionSigner } from './assertion.js';
@@ -21,6 +22,12 @@ export interface ProxyOptions {
   readonly assertionIn?: AssertionPlacement;
   /** Abort an upstream request that sends no headers (or no body data) for this long, ms. Default 30,000. */
   readonly timeoutMs?: number;
+  /**
+   * Proxy WebSocket upgrades (after the same gate). Off by default: with an upgrade listener, Node hands
+   * every `Upgrade:` request to it, and clients that offer `Upgrade: h2c` on plain HTTP (Java's
+   * `HttpClient` by default) would be refused; with it on, such requests get 400.
+   */
+  readonly websocket?: boolean;
 }
 
 const ERRORS: Readonly<Record<number, () => EdgeError>> = {
@@ -46,7 +53,7 @@ function upstreamError(status: number | undefined): EdgeError {
  * ```
  */
 export function proxyRoutes(options: ProxyOptions) {
-  const { gate, signer, assertionIn = 'header', timeoutMs = 30_000 } = options;
+  const { gate, signer, assertionIn = 'header', timeoutMs = 30_000, websocket = false } = options;
   const identities = new WeakMap<object, Record<string, string>>();
 
   const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -76,10 +83,9 @@ export function proxyRoutes(options: ProxyOptions) {
   });
 
   return async (app: FastifyInstance) => {
-    await app.register(proxy, {
+    const common: FastifyHttpProxyOptions = {
       upstream: options.upstream,
       preHandler,
-      websocket: true,
       undici: { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 128, pipelining: 1 },
       replyOptions: {
         rewriteRequestHeaders: forwarded,
@@ -88,6 +94,14 @@ export function proxyRoutes(options: ProxyOptions) {
           sendEdgeError(reply as FastifyReply, upstreamError((error as { statusCode?: number }).statusCode));
         },
       },
+    };
+    if (!websocket) {
+      await app.register(proxy, common);
+      return;
+    }
+    await app.register(proxy, {
+      ...common,
+      websocket: true,
       wsClientOptions: {
         rewriteRequestHeaders: (_headers: unknown, request: FastifyRequest) => ({
           ...(request.headers.authorization !== undefined && {
@@ -97,5 +111,28 @@ export function proxyRoutes(options: ProxyOptions) {
         }),
       } as never,
     });
+    onlyWebSocketUpgrades(app);
   };
+}
+
+/** Lets only `Upgrade: websocket` through to the WebSocket proxy; any other upgrade (h2c) gets 400. */
+function onlyWebSocketUpgrades(app: FastifyInstance): void {
+  app.addHook('onReady', async () => {
+    const server = app.server;
+    const listeners = server.listeners('upgrade') as ((...args: unknown[]) => void)[];
+    server.removeAllListeners('upgrade');
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (String(request.headers.upgrade).toLowerCase() === 'websocket') {
+        for (const listener of listeners) listener.call(server, request, socket, head);
+        return;
+      }
+      const body = JSON.stringify({
+        error: 'ERR_BAD_REQUEST',
+        message: 'Only WebSocket upgrades are taken here: send the request as plain HTTP/1.1.',
+      });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    });
+  });
 }

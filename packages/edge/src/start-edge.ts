@@ -43,6 +43,8 @@ export interface EdgeOptions {
   /** Client id → secret of the clients allowed to introspect. */
   readonly introspectionClients?: ReadonlyMap<string, string>;
   readonly upstreamTimeoutMs?: number;
+  /** Proxy WebSocket upgrades too. Default false (see the README). */
+  readonly websocket?: boolean;
   readonly realm?: string;
   readonly logger?: FastifyServerOptions['logger'];
   /** Called with the feed's failures (never with token data). */
@@ -135,6 +137,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     ...(options.assertion?.in !== undefined && { assertionIn: options.assertion.in }),
     ...(options.upstreamTimeoutMs !== undefined && { upstreamTimeoutMs: options.upstreamTimeoutMs }),
     ...(options.realm !== undefined && { realm: options.realm }),
+    ...(options.websocket !== undefined && { websocket: options.websocket }),
     ...(options.logger !== undefined && { logger: options.logger }),
   });
   const close = async () => {

@@ -26,6 +26,7 @@ const FLAGS = {
   redis: { type: 'string' },
   'redis-key-prefix': { type: 'string' },
   realm: { type: 'string' },
+  websocket: { type: 'boolean' },
   'log-level': { type: 'string' },
 } as const;
 
@@ -165,6 +166,7 @@ export function edgeSettings(argv: readonly string[], env: NodeJS.ProcessEnv): E
       },
     }),
     ...(values.realm !== undefined && { realm: values.realm }),
+    ...(values.websocket === true && { websocket: true }),
   };
   return { options, logLevel: values['log-level'] ?? 'info' };
 }

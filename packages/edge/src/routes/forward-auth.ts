@@ -63,6 +63,9 @@ export function forwardAuthRoutes(gate: EdgeGate, signer: AssertionSigner | unde
         case 'refused':
           return sendRefusal(reply, verdict.failure);
         case 'public':
+          // Empty, not absent: a proxy that copies them (Caddy 2.6's copy_headers) then overwrites
+          // what the client sent instead of leaving it, or a placeholder, in place.
+          for (const name of Object.values(IDENTITY_HEADERS)) reply.header(name, '');
           return reply.status(200).send();
         case 'allowed': {
           reply.headers(identityHeaders(verdict.auth));
