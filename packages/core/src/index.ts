@@ -31,12 +31,22 @@ export {
   type BackchannelLogoutResponse,
 } from './external/backchannel-logout.js';
 export {
+  ConfiguredIssuers,
+  type ConfiguredIssuersOptions,
+  type IssuerStatus,
+} from './external/configured-issuers.js';
+export {
   type DiscoveryOptions,
   discoverIssuer,
   type IssuerMetadata,
   type MetadataKind,
   metadataUrlOf,
 } from './external/discovery.js';
+export {
+  parseTrustedIssuers,
+  policyWithIssuers,
+  type TrustedIssuerConfig,
+} from './external/issuer-config.js';
 export {
   BACKCHANNEL_LOGOUT_EVENT,
   type LogoutTokenClaims,
@@ -113,7 +123,13 @@ export {
   type TokenRule,
   type UnscopedRule,
 } from './revocation/rules.js';
-export { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from './revocation/validate.js';
+export {
+  DEFAULT_REVOCATION_POLICY,
+  type IssuerLifetime,
+  lifetimeOf,
+  longestLifetimeOf,
+  type RevocationPolicy,
+} from './revocation/validate.js';
 export { DEFAULT_STATUS_LIST_LIMITS, type StatusListLimits } from './status-list/lst-codec.js';
 export {
   MAX_STATUS_URI_LENGTH,

@@ -56,6 +56,12 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  */
 export const OPTIONS: readonly OptionSpec[] = [
   {
+    flag: 'config',
+    env: 'REVOCABLE_CONFIG',
+    kind: 'text',
+    help: 'JSON file: trusted issuers, client permissions, any option in camelCase',
+  },
+  {
     flag: 'port',
     env: 'REVOCABLE_PORT',
     kind: 'port',
@@ -241,6 +247,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'REVOCABLE_ALLOWED_ORIGINS',
     kind: 'list',
     help: 'origins allowed to refresh by cookie, comma-separated',
+  },
+  {
+    flag: 'spa-origins',
+    env: 'REVOCABLE_SPA_ORIGINS',
+    kind: 'list',
+    help: 'browser origins allowed to call /auth/logout(-all) with a bearer token (CORS, no cookies)',
   },
   {
     flag: 'no-registration',

@@ -3,10 +3,15 @@ import {
   type Algorithm,
   DEFAULT_REVOCATION_POLICY,
   KeyEncryption,
+  parseTrustedIssuers,
+  policyWithIssuers,
   RevocableError,
   type RevocationPolicy,
   type StalePolicy,
+  type TrustedIssuerConfig,
 } from '@revocable/core';
+import { type ClientPermissions, permissionsOf } from './auth/client-permissions.js';
+import { type ConfigFile, readConfigFile } from './config-file.js';
 import { OPTIONS, optionSpec } from './config-options.js';
 import {
   assertTrustProxyHasValue,
@@ -82,6 +87,12 @@ export interface ServiceConfig {
   readonly publicClients: readonly string[];
   /** Bearer credential `/metrics` requires; `undefined`: `/metrics` is open (the default). */
   readonly metricsToken: string | undefined;
+  /** External issuers whose tokens the service verifies, introspects and revokes (`trustedIssuers` of `--config`). */
+  readonly trustedIssuers: readonly TrustedIssuerConfig[];
+  /** Grants of configured clients that the file gives; any other client has the default grants. */
+  readonly clientPermissions: ReadonlyMap<string, ClientPermissions>;
+  /** Browser origins allowed to call `/auth/logout` and `/auth/logout-all` with a bearer token (CORS). */
+  readonly spaOrigins: readonly string[];
 }
 
 /** The clock margin of the service's revocation policy: rules are kept this long past their last match. */
@@ -145,13 +156,17 @@ function stalePolicyOf(value: string): Exclude<StalePolicy, 'introspect'> {
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServiceConfig {
   assertTrustProxyHasValue(optionSpec('trust-proxy'), argv);
   const values = parsedFlags(argv);
+  const configPath = values['config'] ?? (env['REVOCABLE_CONFIG'] || undefined);
+  const file: ConfigFile | undefined =
+    configPath === undefined ? undefined : readConfigFile(String(configPath));
+  // Flags first, then the environment, then the file, then the default.
   const get = (flag: string): string | undefined => {
     const spec = optionSpec(flag);
     const fromFlag = values[flag];
     if (fromFlag !== undefined) return String(fromFlag);
     const fromEnv = env[spec.env];
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-    return spec.fallback;
+    return file?.options.get(flag) ?? spec.fallback;
   };
   /** A value of an option that has a default. */
   const given = (flag: string): string => get(flag) as string;
@@ -168,7 +183,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   }
   const alg = choiceOf(optionSpec('alg'), given('alg')) as Algorithm;
   const stalePolicy = stalePolicyOf(given('stale-policy'));
-  const clients = clientsOf(optionSpec('clients'), get('clients'));
+  const fromText = get('clients');
+  const fileClients = fromText === undefined ? (file?.clients ?? []) : [];
+  const clients = [
+    ...clientsOf(optionSpec('clients'), fromText),
+    ...fileClients.map(({ id, secret }) => ({ id, secret })),
+  ];
+  if (new Set(clients.map((c) => c.id)).size !== clients.length) {
+    throw new RevocableError('ERR_CONFIG_INVALID', 'Invalid configuration: a client id is listed twice.');
+  }
   const adminToken = tokenOf(optionSpec('admin-token'), get('admin-token'), 'the admin token');
   const ttl = number('access-token-ttl');
   const idle = number('session-idle');
@@ -176,6 +199,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   if (absolute < idle)
     throw invalidOption(optionSpec('session-absolute'), 'must be at least --session-idle.');
   const metricsToken = tokenOf(optionSpec('metrics-token'), get('metrics-token'), 'the metrics token');
+  const ownIssuer = issuer.replace(/\/$/, '');
+  const trustedIssuers = parseTrustedIssuers(file?.trustedIssuers, 'trustedIssuers', ownIssuer);
+  const issuerIds = new Set(trustedIssuers.map((entry) => entry.id));
+  const clientPermissions = new Map(
+    fileClients.map(
+      (client, index) =>
+        [client.id, permissionsOf(client.permissions, `clients[${index}].permissions`, issuerIds)] as const,
+    ),
+  );
+  const basePolicy = { maxTokenLifetimeMs: ttl * 1000, clockSkewMs: SERVICE_CLOCK_SKEW_MS };
   return {
     port,
     host: given('host'),
@@ -189,13 +222,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     redis: get('redis'),
     redisKeyPrefix: redisKeyPrefixOf(optionSpec('redis-key-prefix'), given('redis-key-prefix')),
     redisMaxLength: number('redis-max-length'),
-    issuer: issuer.replace(/\/$/, ''),
+    issuer: ownIssuer,
     audience: given('audience'),
     alg,
     keyReloadIntervalSec: number('key-reload-interval'),
     keyEncryption: KeyEncryption.fromEnvironment(env),
     accessTokenTtlSec: ttl,
-    revocationPolicy: Object.freeze({ maxTokenLifetimeMs: ttl * 1000, clockSkewMs: SERVICE_CLOCK_SKEW_MS }),
+    revocationPolicy: policyWithIssuers(basePolicy, trustedIssuers),
     sessionIdleSec: idle,
     sessionAbsoluteSec: absolute,
     refreshGraceSec: number('refresh-grace'),
@@ -213,5 +246,29 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     trustProxy: trustProxyOf(optionSpec('trust-proxy'), get('trust-proxy')),
     publicClients: publicClientsOf(optionSpec('public-clients'), given('public-clients'), clients),
     metricsToken,
+    trustedIssuers,
+    clientPermissions,
+    spaOrigins: originsOf(get('spa-origins')),
   };
+}
+
+/** `--spa-origins`: exact origins (`scheme://host[:port]`); a path, `*` or `null` is refused. */
+function originsOf(value: string | undefined): string[] {
+  const origins = (value ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {}
+    if (parsed === undefined || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
+      throw invalidOption(
+        optionSpec('spa-origins'),
+        'must list exact origins such as https://app.example.com (no path, no *).',
+      );
+    }
+  }
+  return origins;
 }

@@ -29,6 +29,17 @@ export class ServiceMetrics {
     help: 'Refresh tokens used again outside the grace window (each revoked a session)',
     registers: [this.registry],
   });
+  readonly untrustedRevocations = new Counter({
+    name: 'revocable_revoke_untrusted_total',
+    help: 'RFC 7009 requests for tokens of issuers this service does not trust (answered 200, nothing written)',
+    registers: [this.registry],
+  });
+  readonly backchannelLogouts = new Counter({
+    name: 'revocable_backchannel_logouts_total',
+    help: 'OIDC back-channel logout tokens received, by trusted issuer id and result',
+    labelNames: ['issuer', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly loginFailures = new Counter({
     name: 'revocable_login_failures_total',
     help: 'Failed logins by reason',

@@ -1,14 +1,17 @@
 import {
   AccessTokenIssuer,
   BatchingRevocationLog,
+  ConfiguredIssuers,
   KeyRing,
   LogFeedSource,
+  MultiIssuerVerifier,
   Replica,
   ReplicaFollower,
   type RevocationLog,
   Revoker,
   Verifier,
 } from '@revocable/core';
+import { OWN_ISSUER_ID } from './auth/client-permissions.js';
 import { ClientRegistry } from './auth/clients.js';
 import { PasswordHasher } from './auth/passwords.js';
 import { SessionService } from './auth/session-service.js';
@@ -31,6 +34,12 @@ export interface Runtime {
    */
   readonly verifierIgnoringRevocation: Verifier;
   readonly replica: Replica;
+  /** The external issuers of `trustedIssuers`, verified against the same replica. */
+  readonly issuers: ConfiguredIssuers;
+  /** Verifies a token of the service or of any trusted issuer, by its `iss`. */
+  readonly anyIssuer: MultiIssuerVerifier;
+  /** The grant id of an issuer (`'self'` for the service's own), or `undefined` for one not trusted. */
+  issuerIdOf(iss: string): string | undefined;
   readonly follower: ReplicaFollower;
   readonly revoker: Revoker;
   /** The log every revocation of the service goes through (batched writes to `storage.log`). */
@@ -90,6 +99,12 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       // Lifetime bound and clock tolerance from replica.policy: no token outlives the log's cutoffs.
       revocation: replica,
     });
+    // Every trusted issuer's tokens are checked against this same replica; its policy gives each issuer
+    // its own lifetime (config.revocationPolicy.issuers).
+    const issuers = await ConfiguredIssuers.open(config.trustedIssuers, { revocation: replica });
+    const anyIssuer = new MultiIssuerVerifier([{ issuer: config.issuer, verifier }, ...issuers.routes]);
+    const issuerIdOf = (iss: string): string | undefined =>
+      iss === config.issuer ? OWN_ISSUER_ID : issuers.configByIssuer(iss)?.id;
     const verifierIgnoringRevocation = new Verifier({
       keys,
       issuer: config.issuer,
@@ -124,6 +139,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
     });
     const clients = new ClientRegistry(config.clients, storage.clients, {
       publicClients: config.publicClients,
+      permissions: config.clientPermissions,
     });
     const fanOut = config.redis === undefined ? undefined : await startRedisFanOut(config, storage, metrics);
     const housekeeping = setInterval(() => {
@@ -141,6 +157,9 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       verifier,
       verifierIgnoringRevocation,
       replica,
+      issuers,
+      anyIssuer,
+      issuerIdOf,
       follower,
       revoker,
       sessions,

@@ -61,7 +61,26 @@ function policyOf(value: unknown): RevocationPolicy | undefined {
   const { max_token_lifetime_ms: lifetime, clock_skew_ms: skew } = value as Record<string, unknown>;
   if (!(Number.isSafeInteger(lifetime) && (lifetime as number) > 0)) return undefined;
   if (!(Number.isSafeInteger(skew) && (skew as number) >= 0)) return undefined;
-  return Object.freeze({ maxTokenLifetimeMs: lifetime as number, clockSkewMs: skew as number });
+  const issuers = issuerLifetimesOf((value as Record<string, unknown>)['issuers']);
+  if (issuers === null) return undefined;
+  return Object.freeze({
+    maxTokenLifetimeMs: lifetime as number,
+    clockSkewMs: skew as number,
+    ...(issuers === undefined ? {} : { issuers }),
+  });
+}
+
+/** `issuers` of the published policy (`{ [iss]: { max_token_lifetime_ms } }`); `null` when malformed. */
+function issuerLifetimesOf(value: unknown): RevocationPolicy['issuers'] | null {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const issuers: Record<string, { readonly maxTokenLifetimeMs: number }> = Object.create(null);
+  for (const [iss, entry] of Object.entries(value)) {
+    const lifetime = (entry as Record<string, unknown> | null)?.['max_token_lifetime_ms'];
+    if (iss.length === 0 || !(Number.isSafeInteger(lifetime) && (lifetime as number) > 0)) return null;
+    issuers[iss] = Object.freeze({ maxTokenLifetimeMs: lifetime as number });
+  }
+  return Object.freeze(issuers);
 }
 
 /**

@@ -16,6 +16,13 @@ export interface RemoteJwksOptions {
   readonly maxAgeMs?: number;
   /** Least time between two fetch attempts caused by unknown `kid`s or background refreshes, ms. Default 30,000. */
   readonly cooldownMs?: number;
+  /**
+   * Keys not refreshed successfully for this long are dropped, ms: while the key set cannot be
+   * fetched, the keys held keep working this long after their last successful fetch, then every
+   * verify fails with `ERR_JWKS_UNAVAILABLE` (never an accept with keys the issuer may have
+   * withdrawn meanwhile). At least `maxAgeMs`. Default 86,400,000 (24 h).
+   */
+  readonly expireAfterMs?: number;
   /** Largest accepted response body, bytes. Default 256 KiB. */
   readonly maxBytes?: number;
   /** Most keys kept from one response (usable keys beyond it are ignored). Default 64. */
@@ -191,6 +198,7 @@ export class RemoteJwks implements KeyResolver {
   readonly #timeoutMs: number;
   readonly #maxAgeMs: number;
   readonly #cooldownMs: number;
+  readonly #expireAfterMs: number;
   readonly #maxBytes: number;
   readonly #maxKeys: number;
   readonly #fetch: typeof globalThis.fetch;
@@ -209,6 +217,8 @@ export class RemoteJwks implements KeyResolver {
     this.#timeoutMs = positive(options.timeoutMs, 5000, 'timeoutMs');
     this.#maxAgeMs = positive(options.maxAgeMs, 600_000, 'maxAgeMs');
     this.#cooldownMs = positive(options.cooldownMs, 30_000, 'cooldownMs');
+    this.#expireAfterMs = positive(options.expireAfterMs, 86_400_000, 'expireAfterMs');
+    if (this.#expireAfterMs < this.#maxAgeMs) throw config('expireAfterMs must be at least maxAgeMs.');
     this.#maxBytes = positive(options.maxBytes, 256 * 1024, 'maxBytes');
     this.#maxKeys = positive(options.maxKeys, 64, 'maxKeys');
     const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -227,7 +237,12 @@ export class RemoteJwks implements KeyResolver {
     ) {
       this.#start().catch(() => {});
     }
-    return this.#keys.get(kid);
+    return this.#expired(now) ? undefined : this.#keys.get(kid);
+  }
+
+  /** True when the keys held are past `expireAfterMs` since their last successful fetch. */
+  #expired(now: number): boolean {
+    return now - this.#fetchedAt > this.#expireAfterMs;
   }
 
   /**
@@ -235,13 +250,16 @@ export class RemoteJwks implements KeyResolver {
    * Rejects with `ERR_JWKS_UNAVAILABLE` when the last attempt failed.
    */
   async refresh(kid: string): Promise<boolean> {
-    if (this.#keys.has(kid)) return true;
+    if (this.#keys.has(kid) && !this.#expired(this.#clock())) return true;
     if (this.#inflight !== undefined) {
       await this.#inflight;
       return true;
     }
     if (this.#clock() - this.#attemptedAt < this.#cooldownMs) {
       if (this.#lastError !== undefined) throw this.#lastError;
+      if (this.#keys.size > 0 && this.#expired(this.#clock())) {
+        throw unavailable(`The key set at ${this.url.origin} has not been refreshed within its expiry.`);
+      }
       return false;
     }
     await this.#start();
@@ -261,9 +279,9 @@ export class RemoteJwks implements KeyResolver {
     return this.#inflight ?? this.#start();
   }
 
-  /** The `kid`s currently usable. */
+  /** The `kid`s currently usable (none once the keys are past `expireAfterMs`). */
   get kids(): string[] {
-    return [...this.#keys.keys()];
+    return this.#expired(this.#clock()) ? [] : [...this.#keys.keys()];
   }
 
   /** The keys of the last successful fetch that were not used, and why. */

@@ -5,7 +5,7 @@ import type { RevocationSnapshot } from './log.js';
 import { checkRevocationPolicy } from './policy.js';
 import type { RevocationEvent } from './rules.js';
 import { MAX_INITIAL_CAPACITY, TokenIdTable } from './token-id-table.js';
-import { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from './validate.js';
+import { DEFAULT_REVOCATION_POLICY, longestLifetimeOf, type RevocationPolicy } from './validate.js';
 
 /** A full purge pass over an id table takes at most this fraction of the longest token lifetime. */
 const PASS_FRACTION = 4;
@@ -178,7 +178,7 @@ export class Replica implements RevocationCheck {
           ? DEFAULT_REVOCATION_POLICY
           : { ...DEFAULT_REVOCATION_POLICY, maxTokenLifetimeMs: options.maxTokenLifetimeMs }),
     );
-    this.#passMs = this.#revocationPolicy.maxTokenLifetimeMs / PASS_FRACTION;
+    this.#passMs = longestLifetimeOf(this.#revocationPolicy) / PASS_FRACTION;
     this.#clock = options.clock ?? Date.now;
     this.#purgedAt = this.#clock();
     if (!(Number.isSafeInteger(this.#purgeBudget) && this.#purgeBudget > 0))

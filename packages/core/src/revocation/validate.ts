@@ -13,6 +13,53 @@ export interface RevocationPolicy {
    * least the largest `clockToleranceSec` of any verifier reading the log (default 5 s, at most 300 s).
    */
   readonly clockSkewMs: number;
+  /**
+   * Per-issuer lifetimes, by exact `iss`: the longest access token that issuer sends. A rule about
+   * one of these issuers is kept (and a verifier of its tokens bounded) by its own lifetime, so a
+   * cutoff for a 90-minute Entra ID token lives 90 minutes while the service's 10-minute tokens keep
+   * theirs. An issuer not listed takes `maxTokenLifetimeMs`.
+   */
+  readonly issuers?: Readonly<Record<string, IssuerLifetime>>;
+}
+
+/** One issuer's entry in {@link RevocationPolicy.issuers}. */
+export interface IssuerLifetime {
+  /** The longest access-token lifetime this issuer uses, in ms. */
+  readonly maxTokenLifetimeMs: number;
+}
+
+/**
+ * The longest token lifetime `policy` gives to tokens of `iss` (ms): its entry in `issuers`, or the
+ * policy's default.
+ *
+ * @example
+ * ```ts
+ * const policy = { maxTokenLifetimeMs: 600_000, clockSkewMs: 60_000, issuers: { [entraIss]: { maxTokenLifetimeMs: 5_400_000 } } };
+ * lifetimeOf(policy, entraIss); // 5400000
+ * lifetimeOf(policy, 'https://auth.example'); // 600000
+ * ```
+ */
+export function lifetimeOf(policy: RevocationPolicy, iss: string): number {
+  const issuers = policy.issuers;
+  return issuers !== undefined && Object.hasOwn(issuers, iss)
+    ? issuers[iss]!.maxTokenLifetimeMs
+    : policy.maxTokenLifetimeMs;
+}
+
+/**
+ * The longest token lifetime of any issuer in `policy` (ms): how long the longest-kept cutoff lives.
+ *
+ * @example
+ * ```ts
+ * longestLifetimeOf({ maxTokenLifetimeMs: 600_000, clockSkewMs: 0, issuers: { a: { maxTokenLifetimeMs: 5_400_000 } } }); // 5400000
+ * ```
+ */
+export function longestLifetimeOf(policy: RevocationPolicy): number {
+  let longest = policy.maxTokenLifetimeMs;
+  for (const entry of Object.values(policy.issuers ?? {})) {
+    longest = Math.max(longest, entry.maxTokenLifetimeMs);
+  }
+  return longest;
 }
 
 /** Defaults: 10-minute access tokens (Revocable's own), one minute of skew. */
@@ -22,6 +69,7 @@ export const DEFAULT_REVOCATION_POLICY: RevocationPolicy = {
 };
 
 const MAX_ID_LENGTH = 512;
+const RULE_KINDS = new Set(['token', 'allow', 'key', 'session', 'subject', 'issuer']);
 const MAX_ISS_LENGTH = 2048;
 
 function invalid(message: string): RevocableError {
@@ -54,11 +102,20 @@ interface CheckedRule {
  */
 function checkRule(rule: RevocationRule, now: number, policy: RevocationPolicy): CheckedRule {
   if (typeof rule !== 'object' || rule === null) throw invalid('rule must be an object.');
-  const latestExpiry = now + policy.maxTokenLifetimeMs + policy.clockSkewMs;
+  const kind: unknown = rule.kind;
+  if (typeof kind !== 'string' || !RULE_KINDS.has(kind)) {
+    throw invalid(
+      typeof kind === 'string' ? `Unknown rule kind "${kind.slice(0, 32)}".` : 'rule.kind must be a string.',
+    );
+  }
+  const iss = text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH);
+  // The issuer the rule is about decides how long its tokens can live, so how long the rule is kept.
+  const lifetime = lifetimeOf(policy, iss);
+  const latestExpiry = now + lifetime + policy.clockSkewMs;
   const expiry = (value: unknown): number => {
     const at = time(value, 'expiresAt');
     if (at > latestExpiry)
-      throw invalid('expiresAt is further ahead than the longest token lifetime allows.');
+      throw invalid("expiresAt is further ahead than the issuer's longest token lifetime allows.");
     return at;
   };
   const cutoff = (value: unknown): number => {
@@ -72,58 +129,50 @@ function checkRule(rule: RevocationRule, now: number, policy: RevocationPolicy):
   });
   const cut = (checked: RevocationRule & { readonly cutoff: number }): CheckedRule => ({
     rule: Object.freeze(checked),
-    forgetAfter: checked.cutoff + policy.maxTokenLifetimeMs + policy.clockSkewMs,
+    forgetAfter: checked.cutoff + lifetime + policy.clockSkewMs,
   });
-  const kind: unknown = rule.kind;
   switch (kind) {
     case 'token':
     case 'allow':
       return expiring({
         kind,
-        iss: text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH),
+        iss,
         tokenId: text((rule as { tokenId?: unknown }).tokenId, 'tokenId'),
         expiresAt: expiry((rule as { expiresAt?: unknown }).expiresAt),
       });
     case 'key':
       return expiring({
         kind,
-        iss: text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH),
+        iss,
         kid: text((rule as { kid?: unknown }).kid, 'kid'),
         expiresAt: expiry((rule as { expiresAt?: unknown }).expiresAt),
       });
     case 'session':
       return cut({
         kind,
-        iss: text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH),
+        iss,
         sid: text((rule as { sid?: unknown }).sid, 'sid'),
         cutoff: cutoff((rule as { cutoff?: unknown }).cutoff),
       });
     case 'subject':
       return cut({
         kind,
-        iss: text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH),
+        iss,
         sub: text((rule as { sub?: unknown }).sub, 'sub'),
         cutoff: cutoff((rule as { cutoff?: unknown }).cutoff),
       });
     case 'issuer':
-      return cut({
-        kind,
-        iss: text((rule as { iss?: unknown }).iss, 'iss', MAX_ISS_LENGTH),
-        cutoff: cutoff((rule as { cutoff?: unknown }).cutoff),
-      });
+      return cut({ kind, iss, cutoff: cutoff((rule as { cutoff?: unknown }).cutoff) });
     default:
-      throw invalid(
-        typeof kind === 'string'
-          ? `Unknown rule kind "${kind.slice(0, 32)}".`
-          : 'rule.kind must be a string.',
-      );
+      throw invalid(`Unknown rule kind "${kind.slice(0, 32)}".`);
   }
 }
 
 /**
  * Checks one rule and returns the epoch ms after which it can be forgotten: `expiresAt + clockSkewMs`
  * for `token`, `allow` and `key` rules (a verifier still accepts a token a little past its `exp`),
- * `cutoff + maxTokenLifetimeMs + clockSkewMs` for cutoffs. Throws `ERR_REVOCATION_INVALID` for unknown
+ * `cutoff + lifetime + clockSkewMs` for cutoffs, where lifetime is the rule's issuer's (see
+ * {@link lifetimeOf}). Throws `ERR_REVOCATION_INVALID` for unknown
  * kinds, malformed values and times too far in the future.
  *
  * @example

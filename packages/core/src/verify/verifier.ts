@@ -5,7 +5,7 @@ import { verifyWith } from '../keys/signing.js';
 import type { KeyResolver } from '../keys/verification-key.js';
 import type { RevocationCheck, TokenFacts } from '../revocation/check.js';
 import { checkRevocationPolicy } from '../revocation/policy.js';
-import { DEFAULT_REVOCATION_POLICY, type RevocationPolicy } from '../revocation/validate.js';
+import { DEFAULT_REVOCATION_POLICY, lifetimeOf, type RevocationPolicy } from '../revocation/validate.js';
 import { statusListReferenceOf } from '../status-list/reference.js';
 import {
   DEFAULT_SIZE_LIMITS,
@@ -98,7 +98,7 @@ interface RevocationBounds {
  * it. Internal (also run by `trustIssuer` before any request).
  */
 export function revocationBounds(
-  options: Pick<VerifierOptions, 'revocation' | 'maxTokenLifetimeSec' | 'clockToleranceSec'>,
+  options: Pick<VerifierOptions, 'issuer' | 'revocation' | 'maxTokenLifetimeSec' | 'clockToleranceSec'>,
 ): RevocationBounds {
   const { revocation, policy } = revocationOf(options.revocation);
   return { revocation, policy, ...boundsOf(options, policy) };
@@ -126,7 +126,7 @@ function revocationOf(value: RevocationCheck | 'none' | undefined): {
  * (`'none'`), the explicit bound or the default policy's, and a tolerance of at most 300 s.
  */
 function boundsOf(
-  options: Pick<VerifierOptions, 'maxTokenLifetimeSec' | 'clockToleranceSec'>,
+  options: Pick<VerifierOptions, 'issuer' | 'maxTokenLifetimeSec' | 'clockToleranceSec'>,
   policy: RevocationPolicy | undefined,
 ): { maxTokenLifetimeSec: number; tolerance: number } {
   const explicit = options.maxTokenLifetimeSec;
@@ -136,10 +136,16 @@ function boundsOf(
   ) {
     throw config('maxTokenLifetimeSec must be a positive number of seconds.');
   }
-  const policyLifetimeSec = (policy ?? DEFAULT_REVOCATION_POLICY).maxTokenLifetimeMs / 1000;
+  // The policy's lifetime for this verifier's issuer(s): a per-issuer entry, or the default.
+  const issuers = typeof options.issuer === 'string' ? [options.issuer] : [...(options.issuer ?? [])];
+  const policyLifetimeMs =
+    policy === undefined
+      ? DEFAULT_REVOCATION_POLICY.maxTokenLifetimeMs
+      : Math.max(...issuers.map((iss) => lifetimeOf(policy, iss)), 0) || policy.maxTokenLifetimeMs;
+  const policyLifetimeSec = policyLifetimeMs / 1000;
   if (policy !== undefined && explicit !== undefined && explicit > policyLifetimeSec) {
     throw config(
-      `maxTokenLifetimeSec (${explicit}) is longer than the revocation policy's maxTokenLifetimeMs (${policy.maxTokenLifetimeMs}): its cutoffs would be forgotten while such a token is still accepted. Raise the log's and the replica's policy instead.`,
+      `maxTokenLifetimeSec (${explicit}) is longer than the revocation policy's lifetime for this issuer (${policyLifetimeMs} ms): its cutoffs would be forgotten while such a token is still accepted. Raise the log's and the replica's policy instead (maxTokenLifetimeMs, or issuers[iss].maxTokenLifetimeMs).`,
     );
   }
   const marginSec = policy === undefined ? 300 : Math.min(300, policy.clockSkewMs / 1000);

@@ -1,6 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ClientStore } from '@revocable/core/internal';
 import { ServiceError } from '../errors.js';
+import {
+  allows,
+  type ClientAction,
+  type ClientPermissions,
+  DEFAULT_CLIENT_PERMISSIONS,
+} from './client-permissions.js';
 
 function digest(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
@@ -40,6 +46,8 @@ export function readClientCredentials(
 export interface ClientRegistryOptions {
   /** Client ids that may be named without authenticating (`--public-clients`). Default `['revocable-web']`. */
   readonly publicClients?: readonly string[];
+  /** Grants by client id (from the configuration file); any other client has {@link DEFAULT_CLIENT_PERMISSIONS}. */
+  readonly permissions?: ReadonlyMap<string, ClientPermissions>;
   /** Compares two 32-byte digests in constant time; replaceable so tests can watch the comparisons. */
   readonly compare?: (expected: Buffer, given: Buffer) => boolean;
 }
@@ -63,6 +71,7 @@ export class ClientRegistry {
   readonly #configured = new Map<string, Buffer>();
   readonly #public: ReadonlySet<string>;
   readonly #compare: (expected: Buffer, given: Buffer) => boolean;
+  readonly #permissions: ReadonlyMap<string, ClientPermissions>;
   /** What an unknown id's secret is compared with, so it costs the same comparison as a wrong secret. */
   readonly #dummy = digest(randomBytes(32).toString('base64url'));
 
@@ -74,6 +83,29 @@ export class ClientRegistry {
     for (const { id, secret } of configured) this.#configured.set(id, digest(secret));
     this.#public = new Set(options.publicClients ?? ['revocable-web']);
     this.#compare = options.compare ?? timingSafeEqual;
+    this.#permissions = options.permissions ?? new Map();
+  }
+
+  /** The grants of an authenticated client. */
+  permissionsOf(id: string): ClientPermissions {
+    return this.#permissions.get(id) ?? DEFAULT_CLIENT_PERMISSIONS;
+  }
+
+  /** Whether client `id` may do `action` for the issuer `issuerId` (`'self'`: the service's own tokens). */
+  allows(id: string, action: ClientAction, issuerId?: string): boolean {
+    return allows(this.permissionsOf(id), action, issuerId);
+  }
+
+  /** Throws `ERR_CLIENT_FORBIDDEN` (403) when client `id` may not do `action` (for `issuerId`). */
+  assertAllowed(id: string, action: ClientAction, issuerId?: string): void {
+    if (!this.allows(id, action, issuerId)) {
+      throw new ServiceError(
+        'ERR_CLIENT_FORBIDDEN',
+        issuerId === undefined
+          ? `This client is not granted ${action}.`
+          : `This client is not granted ${action} for issuer "${issuerId}".`,
+      );
+    }
   }
 
   /** The authenticated client id; throws `ERR_CLIENT_AUTH_FAILED` (401) otherwise. */

@@ -234,8 +234,12 @@ export class SessionService {
     // Checked before anything is ended: a rule the log would refuse must not end sessions on its own.
     const [checked] = validateRequests([{ rule, ...audit }], this.#clock(), this.#rulePolicy);
     const valid = checked!.rule;
-    if (valid.kind === 'session') await this.#store.endSession(valid.sid, this.#clock(), audit.reason);
-    if (valid.kind === 'subject') await this.#store.endSessionsOf(valid.sub, this.#clock(), audit.reason);
+    // Stored sessions are this service's own: a rule about another issuer's subject "alice" must not
+    // end the sessions of this service's user "alice".
+    const own = valid.iss === this.#iss;
+    if (own && valid.kind === 'session') await this.#store.endSession(valid.sid, this.#clock(), audit.reason);
+    if (own && valid.kind === 'subject')
+      await this.#store.endSessionsOf(valid.sub, this.#clock(), audit.reason);
     const event = await this.#revoker.revoke(valid, audit);
     this.#noteCutoff(event);
     return event;

@@ -118,7 +118,8 @@ export const JWKS_ANSWER = record(
 
 /** `POST /oauth/introspect` (RFC 7662): inactive, a refresh token, or an access token with its claims. */
 export const INTROSPECTION_ANSWER = {
-  oneOf: [
+  // anyOf: a trusted issuer's token with jti and azp fits both access-token forms.
+  anyOf: [
     record({ active: { type: 'boolean', enum: [false] } }, [], 'Anything not usable now: {"active": false}.'),
     record(
       {
@@ -142,6 +143,24 @@ export const INTROSPECTION_ANSWER = {
         ...CLAIMS_SCHEMA.properties,
         active: { type: 'boolean', enum: [true] },
         token_type: { type: 'string', enum: ['access_token'] },
+      },
+    },
+    {
+      type: 'object',
+      description:
+        "A valid, unrevoked access token of a trusted issuer (Entra ID, Auth0, Keycloak): its claims, with the RFC 7662 members read from the issuer's own (scope from scp, client_id from azp or appid, where present).",
+      additionalProperties: true,
+      required: ['active', 'token_type', 'iss', 'sub', 'aud', 'exp', 'iat'],
+      properties: {
+        active: { type: 'boolean', enum: [true] },
+        token_type: { type: 'string', enum: ['access_token'] },
+        iss: text,
+        sub: text,
+        aud: { oneOf: [text, { type: 'array', items: text, minItems: 1 }] },
+        exp: { type: 'integer', description: 'Epoch seconds' },
+        iat: { type: 'number', description: 'Epoch seconds' },
+        scope: { ...text, description: 'Space-separated scopes' },
+        client_id: text,
       },
     },
   ],

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { adminRoutes } from '../routes/admin.js';
 import { authRoutes } from '../routes/auth.js';
+import { backchannelRoutes } from '../routes/backchannel.js';
 import { feedRoutes } from '../routes/feed.js';
 import { oauthRoutes } from '../routes/oauth.js';
 import { opsRoutes } from '../routes/ops.js';
@@ -12,6 +13,7 @@ import type { Runtime } from '../runtime.js';
 import { BODY_LIMIT } from './body-limit.js';
 import { installErrorHandling } from './error-handler.js';
 import { COMPONENTS, errorAnswers, frameworkErrors, SECURITY_SCHEMES } from './openapi-schemas.js';
+import { registerSpaCors } from './spa-cors.js';
 import { schemaValidators } from './validation.js';
 import { plainJsonSerializer } from './wire-schemas.js';
 
@@ -115,8 +117,10 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     // Schemas added with app.addSchema are named by their $id in components.schemas.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
+  await registerSpaCors(app, runtime.config.spaOrigins);
   authRoutes(app, runtime);
   oauthRoutes(app, runtime);
+  backchannelRoutes(app, runtime);
   wellKnownRoutes(app, runtime);
   feedRoutes(app, runtime);
   adminRoutes(app, runtime);

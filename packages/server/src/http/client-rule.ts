@@ -22,7 +22,8 @@ function quoted(value: string): string {
 
 /**
  * The rule an API's client may write through `POST /revocations`, checked and completed: a `token`,
- * `session` or `subject` rule in the log's form, for this service's own issuer; a `session` or
+ * `session` or `subject` rule in the log's form, for an issuer `mayRevoke` allows (default: this
+ * service's own); a `session` or
  * `subject` rule gets the cutoff `now`. Throws, naming what is wrong:
  * - `ERR_RULE_FORBIDDEN` (403): a `key`, `issuer` or `allow` rule (the admin API's), or another issuer;
  * - `ERR_REVOCATION_INVALID` (400): anything else that is not such a rule, a `cutoff` included.
@@ -32,7 +33,12 @@ function quoted(value: string): string {
  * const rule = clientRuleOf({ kind: 'session', iss: config.issuer, sid }, config.issuer, Date.now());
  * ```
  */
-export function clientRuleOf(given: unknown, issuer: string, now: number): RevocationRule {
+export function clientRuleOf(
+  given: unknown,
+  issuer: string,
+  now: number,
+  mayRevoke: (iss: string) => boolean = (iss) => iss === issuer,
+): RevocationRule {
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw invalid('rule must be an object: {"kind": "token" | "session" | "subject", …}.');
   }
@@ -78,19 +84,19 @@ export function clientRuleOf(given: unknown, issuer: string, now: number): Revoc
       );
     }
   }
-  if (rule['iss'] !== issuer) {
-    const named = typeof rule['iss'] === 'string' ? quoted(rule['iss']) : 'no issuer';
+  const iss = rule['iss'] as string;
+  if (!mayRevoke(iss)) {
     throw new ServiceError(
       'ERR_RULE_FORBIDDEN',
-      `A client may revoke the tokens of this service's issuer ${quoted(issuer)} only; the rule names ${named}.`,
+      `This client may not revoke tokens of the issuer ${quoted(iss)}: it may revoke this service's own (${quoted(issuer)}) and those of trusted issuers it is granted "revoke" for.`,
     );
   }
   switch (kind) {
     case 'token':
       return rule as unknown as RevocationRule;
     case 'session':
-      return { kind, iss: issuer, sid: rule['sid'] as string, cutoff: now };
+      return { kind, iss, sid: rule['sid'] as string, cutoff: now };
     case 'subject':
-      return { kind, iss: issuer, sub: rule['sub'] as string, cutoff: now };
+      return { kind, iss, sub: rule['sub'] as string, cutoff: now };
   }
 }

@@ -1,4 +1,4 @@
-import { bearerToken } from '@revocable/core';
+import { bearerToken, type VerifiedToken, Verifier } from '@revocable/core';
 import { createAuthenticator } from '@revocable/core/fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime.js';
@@ -23,7 +23,8 @@ declare module 'fastify' {
  * ```
  */
 export function logoutGuard(runtime: Runtime) {
-  const authenticate = createAuthenticator(bearerOptions(runtime));
+  // The service's own tokens and every trusted issuer's: holding the token is the right to end it.
+  const authenticate = createAuthenticator({ ...bearerOptions(runtime), verifier: runtime.anyIssuer });
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const verdict = await authenticate(request.headers.authorization);
     if (verdict.ok) {
@@ -43,14 +44,55 @@ async function retriedLogout(
   request: FastifyRequest,
   rule: Parameters<Runtime['sessions']['alreadyLoggedOut']>[1],
 ): Promise<boolean> {
-  let verified: Awaited<ReturnType<Runtime['verifierIgnoringRevocation']['verify']>>;
+  let verified: VerifiedToken;
   try {
-    verified = await runtime.verifierIgnoringRevocation.verify(bearerToken(request.headers.authorization));
+    const token = bearerToken(request.headers.authorization);
+    const external = await externalIgnoringRevocation(runtime, token);
+    verified = await (external ?? runtime.verifierIgnoringRevocation).verify(token);
   } catch {
     return false;
   }
-  if (!(await runtime.sessions.alreadyLoggedOut(verified.claims, rule))) return false;
+  const own = verified.claims.iss === runtime.config.issuer;
+  // A trusted issuer's token has no stored session here: the rule that revoked it is its logout.
+  if (
+    own
+      ? !(await runtime.sessions.alreadyLoggedOut(verified.claims, rule))
+      : rule === 'key' || rule === 'issuer'
+  )
+    return false;
   request.auth = verified;
   request.logoutAlreadyDone = true;
   return true;
+}
+
+/** Verifiers of trusted issuers' tokens that skip revocation, made on first use, per runtime. */
+const unrevoked = new WeakMap<Runtime, Map<string, Verifier>>();
+
+/**
+ * For a trusted issuer's token: a verifier with that issuer's keys, audience and profile but no
+ * revocation (to recognise a retried logout, never to accept a request); `undefined` for the service's
+ * own tokens. Throws for an issuer that is not trusted or not reachable.
+ */
+async function externalIgnoringRevocation(runtime: Runtime, token: string): Promise<Verifier | undefined> {
+  const { issuer } = runtime.anyIssuer.routeOf(token);
+  if (issuer === runtime.config.issuer) return undefined;
+  const config = runtime.issuers.configByIssuer(issuer)!;
+  const cache = unrevoked.get(runtime) ?? new Map<string, Verifier>();
+  unrevoked.set(runtime, cache);
+  const held = cache.get(issuer);
+  if (held !== undefined) return held;
+  const trusted = (await runtime.issuers.trusted(config.id))!;
+  const verifier = new Verifier({
+    keys: trusted.keys,
+    issuer,
+    audience: config.audience,
+    types: config.types ?? trusted.profile.types,
+    requiredClaims: trusted.profile.requiredClaims,
+    tokenIdClaim: trusted.profile.tokenIdClaim,
+    algorithms: ['EdDSA', 'ES256', 'RS256'],
+    revocation: 'none',
+    maxTokenLifetimeSec: config.maxTokenLifetimeSec,
+  });
+  cache.set(issuer, verifier);
+  return verifier;
 }

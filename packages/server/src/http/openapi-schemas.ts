@@ -12,7 +12,13 @@ export const ERROR_CODES: readonly string[] = [
   ...new Set([...SERVICE_ERROR_CODES, ...Object.keys(HTTP_STATUS)]),
 ].sort();
 
-const OAUTH_ERRORS = ['invalid_request', 'invalid_client', 'invalid_grant', 'unsupported_grant_type'];
+const OAUTH_ERRORS = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unsupported_grant_type',
+  'unauthorized_client',
+];
 
 const KIND_MEANING: Record<string, string> = {
   token: 'One access token, by its jti, until the token expires.',

@@ -1,4 +1,5 @@
 import {
+  lifetimeOf,
   RevocableError,
   type RevocationPolicy,
   type RevocationReason,
@@ -7,6 +8,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { TokenSet } from '../auth/session-service.js';
 import { ServiceError } from '../errors.js';
+import { ISSUER_LIST_SCHEMA, issuerToWire } from '../http/issuers-wire.js';
 import { documentAdminRoute } from '../http/openapi-schemas.js';
 import { clientContext } from '../http/request-context.js';
 import {
@@ -62,7 +64,9 @@ function withKeyExpiry(rule: RevocationRule, now: number, policy: RevocationPoli
   const given = rule as { kind?: unknown; expiresAt?: unknown };
   if (typeof given !== 'object' || given === null || given.kind !== 'key' || given.expiresAt !== undefined)
     return rule;
-  return { ...rule, expiresAt: now + policy.maxTokenLifetimeMs + policy.clockSkewMs } as RevocationRule;
+  const iss = (rule as { iss?: unknown }).iss;
+  const lifetime = typeof iss === 'string' ? lifetimeOf(policy, iss) : policy.maxTokenLifetimeMs;
+  return { ...rule, expiresAt: now + lifetime + policy.clockSkewMs } as RevocationRule;
 }
 
 const ISSUER_SCOPED_KINDS = new Set(['token', 'key', 'allow']);
@@ -336,6 +340,18 @@ function declareAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
       await keys.rotate();
       return { keys: keys.list().map(keyToWire) };
     },
+  );
+
+  app.get(
+    '/admin/issuers',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Trusted issuers (Entra ID, Auth0, Keycloak, …) and their key state',
+        response: { 200: ISSUER_LIST_SCHEMA },
+      },
+    },
+    async () => ({ issuers: runtime.issuers.status().map(issuerToWire) }),
   );
 
   app.get(

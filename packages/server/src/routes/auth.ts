@@ -212,17 +212,24 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
         tags: ['auth'],
         summary: 'End this session',
         description:
-          'Revokes the session of the access token (or the token itself when it has none) and clears the refresh cookie. Retry-safe: the same token sent again after a logout that completed answers 204 again. No body is needed; an empty body sent as JSON is accepted.',
+          "Revokes the session of the access token (or the token itself when it has none) and clears the refresh cookie. Takes the service's own tokens and those of every trusted issuer (Entra ID, Auth0, Keycloak: a session rule when the token carries sid, else a token rule); from the --spa-origins with CORS. Retry-safe: the same token sent again after a logout that completed answers 204 again. No body is needed; an empty body sent as JSON is accepted.",
         security: BEARER_SECURITY,
         response: { 204: { ...NO_CONTENT_SCHEMA, description: 'Logged out.' }, ...errorAnswers(401, 503) },
       },
     },
     async (request, reply) => {
       const { claims } = authOf(request);
+      const own = claims.iss === runtime.config.issuer;
       if (request.logoutAlreadyDone === true) {
         // A retry of a logout that completed: nothing to write again.
-      } else if (claims.sid !== undefined)
+      } else if (claims.sid !== undefined && own)
         await sessions.end(claims.sid, { actor: `user:${claims.sub}`, reason: 'logout' });
+      else if (claims.sid !== undefined)
+        // A trusted issuer's token with a session id (Keycloak): that session's tokens, every copy.
+        await sessions.applyRule(
+          { kind: 'session', iss: claims.iss, sid: claims.sid, cutoff: Date.now() },
+          { actor: `user:${claims.sub}`, reason: 'logout' },
+        );
       else
         await runtime.revoker.revokeToken(authOf(request).facts, {
           actor: `user:${claims.sub}`,
@@ -240,18 +247,25 @@ export function authRoutes(app: FastifyInstance, runtime: Runtime): void {
       schema: {
         tags: ['auth'],
         summary: 'End every session of this user',
-        description: 'Retry-safe like /auth/logout (a retry answers ended_sessions: 0).',
+        description:
+          "Retry-safe like /auth/logout (a retry answers ended_sessions: 0). With a trusted issuer's token: a subject cutoff for that issuer (every token of the user issued until now); ended_sessions counts sessions stored here, so 0.",
         security: BEARER_SECURITY,
         response: { 200: LOGOUT_ALL_ANSWER, ...errorAnswers(401, 503) },
       },
     },
     async (request, reply) => {
       const { claims } = authOf(request);
-      // A retry of a logout that completed ended its sessions then: none are left to count.
+      const audit = { actor: `user:${claims.sub}`, reason: 'logout_all' } as const;
+      // A retry of a logout that completed ended its sessions then: none are left to count. A trusted
+      // issuer's user has no sessions stored here: a subject cutoff for that issuer ends every token.
       const { ended } =
         request.logoutAlreadyDone === true
           ? { ended: [] }
-          : await sessions.endAllOf(claims.sub, { actor: `user:${claims.sub}`, reason: 'logout_all' });
+          : claims.iss === runtime.config.issuer
+            ? await sessions.endAllOf(claims.sub, audit)
+            : await sessions
+                .applyRule({ kind: 'subject', iss: claims.iss, sub: claims.sub, cutoff: Date.now() }, audit)
+                .then(() => ({ ended: [] }));
       clearRefreshCookie(reply);
       return reply.status(200).send({ ended_sessions: ended.length });
     },

@@ -68,12 +68,27 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
   });
   const authorize = async (request: FastifyRequest) => {
     if (isAdmin(request, config.adminToken)) return;
-    await clients.authenticate(request.headers.authorization, undefined);
+    const id = await clients.authenticate(request.headers.authorization, undefined);
+    clients.assertAllowed(id, 'feed');
   };
-  /** The same credentials, naming who writes: `client:<id>`, or `admin`. */
-  const authorizeWriter = async (request: FastifyRequest): Promise<string> => {
-    if (isAdmin(request, config.adminToken)) return 'admin';
-    return `client:${await clients.authenticate(request.headers.authorization, undefined)}`;
+  /**
+   * The same credentials, naming who writes (`client:<id>`, or `admin`) and which issuers' tokens it
+   * may revoke: a client those it is granted `revoke` for (by default the service's own only).
+   */
+  const authorizeWriter = async (
+    request: FastifyRequest,
+  ): Promise<{ actor: string; mayRevoke: (iss: string) => boolean }> => {
+    if (isAdmin(request, config.adminToken)) {
+      return { actor: 'admin', mayRevoke: (iss) => runtime.issuerIdOf(iss) !== undefined };
+    }
+    const id = await clients.authenticate(request.headers.authorization, undefined);
+    return {
+      actor: `client:${id}`,
+      mayRevoke: (iss) => {
+        const issuerId = runtime.issuerIdOf(iss);
+        return issuerId !== undefined && clients.allows(id, 'revoke', issuerId);
+      },
+    };
   };
 
   app.get<{ Querystring: { after?: string; limit?: string } }>(
@@ -131,10 +146,10 @@ export function feedRoutes(app: FastifyInstance, runtime: Runtime): void {
       serializerCompiler: plainJsonSerializer,
     },
     async (request, reply) => {
-      const actor = await authorizeWriter(request);
+      const { actor, mayRevoke } = await authorizeWriter(request);
       if (request.validationError)
         throw refusedClientBody(request.validationError, request.body, config.issuer);
-      const rule = clientRuleOf(request.body.rule, config.issuer, Date.now());
+      const rule = clientRuleOf(request.body.rule, config.issuer, Date.now(), mayRevoke);
       const event = await runtime.sessions.applyRule(rule, {
         actor,
         reason: request.body.reason ?? 'logout',

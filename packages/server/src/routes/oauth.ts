@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody';
 import { RevocableError } from '@revocable/core';
 import { isSessionLive } from '@revocable/core/internal';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { OWN_ISSUER_ID } from '../auth/client-permissions.js';
 import { hashRefreshToken, isRefreshTokenShape } from '../auth/refresh-tokens.js';
 import { ServiceError } from '../errors.js';
 import { INTROSPECTION_ANSWER, OAUTH_TOKEN_ANSWER } from '../http/answer-schemas.js';
@@ -13,6 +14,7 @@ import { tokenResponse } from './auth.js';
 
 interface TokenForm {
   token?: string;
+  revocation_target?: string;
   token_type_hint?: string;
   grant_type?: string;
   refresh_token?: string;
@@ -31,6 +33,12 @@ const form = {
     client_id: { type: 'string', maxLength: 128 },
     client_secret: { type: 'string', maxLength: 256 },
     scope: { type: 'string', maxLength: 1024 },
+    revocation_target: {
+      type: 'string',
+      maxLength: 16,
+      description:
+        '/oauth/revoke only, an extension: what revoking an access token ends. token (default): that token; session: every token of its session (sid); subject: every token of its user from that issuer, issued until now.',
+    },
   },
 } as const;
 
@@ -48,6 +56,46 @@ const INVALID_CLIENT = errorAnswer(
   'Client authentication failed: invalid_client (code ERR_CLIENT_AUTH_FAILED), with WWW-Authenticate: Basic.',
   ref('OAuthError'),
 );
+
+/** Failures that are the service's, not the token's: answered 503, never "inactive" or "nothing to revoke". */
+const UNAVAILABLE = new Set(['ERR_REVOCATION_STALE', 'ERR_JWKS_UNAVAILABLE']);
+
+/** The grant id of the token's (unverified) issuer, or `undefined` for a token of no trusted issuer. */
+function issuerIdOfToken(runtime: Runtime, token: string): string | undefined {
+  try {
+    return runtime.issuerIdOf(runtime.anyIssuer.routeOf(token).issuer);
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 6749 §5.2 unauthorized_client: the client authenticated but is not granted this. */
+function notGranted(reply: FastifyReply, action: string, issuerId?: string) {
+  return oauthError(
+    reply,
+    400,
+    'unauthorized_client',
+    'ERR_CLIENT_FORBIDDEN',
+    issuerId === undefined
+      ? `This client is not granted ${action}.`
+      : `This client is not granted ${action} for issuer "${issuerId}".`,
+  );
+}
+
+/**
+ * The RFC 7662 members an introspection client such as Spring Security's reads, from the claims each
+ * provider sends: `scope` space-separated (Entra ID's `scp`, a `scope` array), `client_id` (`azp`,
+ * Entra v1's `appid`).
+ */
+function rfc7662Members(claims: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const members: Record<string, unknown> = {};
+  const scope = claims['scope'] ?? claims['scp'];
+  if (typeof scope === 'string') members['scope'] = scope;
+  else if (Array.isArray(scope)) members['scope'] = scope.filter((s) => typeof s === 'string').join(' ');
+  const clientId = claims['client_id'] ?? claims['azp'] ?? claims['appid'];
+  if (typeof clientId === 'string') members['client_id'] = clientId;
+  return members;
+}
 
 /** An RFC 6749 §5.2 error body (with the stable code alongside). */
 function oauthError(reply: FastifyReply, status: number, error: string, code: string, description: string) {
@@ -87,7 +135,7 @@ export function oauthRoutes(parent: FastifyInstance, runtime: Runtime): void {
 }
 
 function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
-  const { clients, sessions, verifier, revoker, storage, config } = runtime;
+  const { clients, sessions, anyIssuer, revoker, storage, config } = runtime;
 
   app.post<{ Body: TokenForm }>(
     '/oauth/token',
@@ -189,19 +237,63 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
           'The token parameter is required.',
         );
       }
+      const target = request.body?.revocation_target ?? 'token';
+      if (target !== 'token' && target !== 'session' && target !== 'subject') {
+        return oauthError(
+          reply,
+          400,
+          'invalid_request',
+          'ERR_BAD_REQUEST',
+          'revocation_target must be token, session or subject.',
+        );
+      }
       const audit = { actor: `client:${clientId}`, reason: 'token_revocation' } as const;
       if (isRefreshTokenShape(token)) {
+        if (!clients.allows(clientId, 'revoke', OWN_ISSUER_ID)) return notGranted(reply, 'revoke');
         const record = await storage.sessions.findRefreshToken(hashRefreshToken(token));
         // Revoking a refresh token revokes its grant: the whole session and its access tokens (RFC 7009 §2.1).
         if (record) await sessions.end(record.sessionId, audit);
-      } else {
-        try {
-          const { facts } = await verifier.verify(token);
-          await revoker.revokeToken(facts, audit);
-        } catch (err) {
-          // Invalid, expired or already revoked tokens need nothing: RFC 7009 §2.2 answers 200.
-          if (!(err instanceof RevocableError) || err.code === 'ERR_REVOCATION_STALE') throw err;
+        reply.header('Cache-Control', 'no-store');
+        return reply.status(200).send();
+      }
+      const issuerId = issuerIdOfToken(runtime, token);
+      if (issuerId === undefined) {
+        // RFC 7009 §2.2 answers 200 for a token it cannot revoke; counted and logged, never silent.
+        runtime.metrics.untrustedRevocations.inc();
+        request.log.warn(
+          { event: 'revoke_untrusted', client: clientId },
+          'A client asked to revoke a token of an issuer this service does not trust; nothing was written.',
+        );
+        reply.header('Cache-Control', 'no-store');
+        return reply.status(200).send();
+      }
+      if (!clients.allows(clientId, 'revoke', issuerId)) return notGranted(reply, 'revoke', issuerId);
+      try {
+        const { facts, claims } = await anyIssuer.verify(token);
+        if (target === 'token') await revoker.revokeToken(facts, audit);
+        else if (target === 'subject')
+          await sessions.applyRule(
+            { kind: 'subject', iss: facts.iss, sub: claims.sub, cutoff: Date.now() },
+            audit,
+          );
+        else if (facts.sid !== undefined && facts.iss === config.issuer) await sessions.end(facts.sid, audit);
+        else if (facts.sid !== undefined)
+          await sessions.applyRule(
+            { kind: 'session', iss: facts.iss, sid: facts.sid, cutoff: Date.now() },
+            audit,
+          );
+        else {
+          return oauthError(
+            reply,
+            400,
+            'invalid_request',
+            'ERR_BAD_REQUEST',
+            'revocation_target=session needs a token with a sid claim; this one has none (use token or subject).',
+          );
         }
+      } catch (err) {
+        // Invalid, expired or already revoked tokens need nothing: RFC 7009 §2.2 answers 200.
+        if (!(err instanceof RevocableError) || UNAVAILABLE.has(err.code)) throw err;
       }
       reply.header('Cache-Control', 'no-store');
       return reply.status(200).send();
@@ -232,15 +324,18 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
       },
     },
     async (request, reply) => {
+      let clientId: string;
       try {
-        await clients.authenticate(request.headers.authorization, request.body);
+        clientId = await clients.authenticate(request.headers.authorization, request.body);
       } catch (err) {
         return invalidClient(reply, err);
       }
+      if (!clients.allows(clientId, 'introspect')) return notGranted(reply, 'introspect');
       reply.header('Cache-Control', 'no-store');
       const token = request.body?.token;
       if (typeof token !== 'string' || token.length === 0) return { active: false };
       if (isRefreshTokenShape(token)) {
+        if (!clients.allows(clientId, 'introspect', OWN_ISSUER_ID)) return { active: false };
         const record = await storage.sessions.findRefreshToken(hashRefreshToken(token));
         const session = record && (await storage.sessions.getSession(record.sessionId));
         const now = Date.now();
@@ -264,12 +359,16 @@ function declareOAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
           iat: Math.floor(record.createdAt / 1000),
         };
       }
+      // A token of an issuer this client is not granted is answered as RFC 7662 §2.2 allows: inactive.
+      const issuerId = issuerIdOfToken(runtime, token);
+      if (issuerId === undefined || !clients.allows(clientId, 'introspect', issuerId))
+        return { active: false };
       try {
-        const { claims } = await verifier.verify(token);
+        const { claims } = await anyIssuer.verify(token);
         // The fixed members last: no claim may stand in for them.
-        return { ...claims, active: true, token_type: 'access_token' };
+        return { ...claims, ...rfc7662Members(claims), active: true, token_type: 'access_token' };
       } catch (err) {
-        if (err instanceof RevocableError && err.code !== 'ERR_REVOCATION_STALE') return { active: false };
+        if (err instanceof RevocableError && !UNAVAILABLE.has(err.code)) return { active: false };
         throw err;
       }
     },

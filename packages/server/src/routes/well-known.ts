@@ -47,6 +47,17 @@ const METADATA_SCHEMA = {
       properties: {
         max_token_lifetime_ms: { type: 'integer', minimum: 1, description: '--access-token-ttl, in ms' },
         clock_skew_ms: { type: 'integer', minimum: 0, description: 'The clock margin, ms' },
+        issuers: {
+          type: 'object',
+          description:
+            "Each trusted issuer's own lifetime, by exact iss (trustedIssuers of --config): its rules are kept, and its tokens bounded, by it.",
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['max_token_lifetime_ms'],
+            properties: { max_token_lifetime_ms: { type: 'integer', minimum: 1 } },
+          },
+        },
       },
     },
     revocable_feed_endpoint: {
@@ -97,6 +108,17 @@ export function wellKnownRoutes(app: FastifyInstance, runtime: Runtime): void {
       revocable_revocation_policy: {
         max_token_lifetime_ms: config.revocationPolicy.maxTokenLifetimeMs,
         clock_skew_ms: config.revocationPolicy.clockSkewMs,
+        // Each trusted issuer's own lifetime: an API's replica keeps that issuer's rules as long.
+        ...(config.trustedIssuers.length === 0
+          ? {}
+          : {
+              issuers: Object.fromEntries(
+                config.trustedIssuers.map((entry) => [
+                  entry.issuer,
+                  { max_token_lifetime_ms: entry.maxTokenLifetimeSec * 1000 },
+                ]),
+              ),
+            }),
       },
       revocable_feed_endpoint: `${config.issuer}/revocations`,
     }),
