@@ -25,3 +25,4 @@ export type { AssertionPlacement, ProxyOptions } from './proxy.js';
 export { FORWARD_AUTH_PATH } from './routes/forward-auth.js';
 export { activeAnswer, INTROSPECTION_PATH } from './routes/introspection.js';
 export { type EdgeOptions, type RunningEdge, startEdge } from './start-edge.js';
+export { readTrustedIssuers, trustedVerifier } from './trusted-issuers.js';

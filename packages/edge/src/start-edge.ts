@@ -4,7 +4,9 @@ import {
   HttpFeedSource,
   RevocableError,
   type ServiceConnection,
+  type TrustedIssuerConfig,
 } from '@revocable/core';
+import type { TokenVerifier } from '@revocable/core/fetch';
 import { RedisFeedSource } from '@revocable/redis';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { Redis } from 'ioredis';
@@ -14,6 +16,7 @@ import { createEdgeApp } from './edge-app.js';
 import type { PathRule } from './path-rules.js';
 import { PathRules } from './path-rules.js';
 import type { AssertionPlacement } from './proxy.js';
+import { trustedVerifier } from './trusted-issuers.js';
 
 /** Options of {@link startEdge}: what `revocable edge` reads from its command line. */
 export interface EdgeOptions {
@@ -42,6 +45,12 @@ export interface EdgeOptions {
   };
   /** Client id → secret of the clients allowed to introspect. */
   readonly introspectionClients?: ReadonlyMap<string, string>;
+  /**
+   * External issuers whose tokens the edge accepts too (Entra ID, Auth0, Keycloak…), in the service's
+   * configuration format (`readTrustedIssuers`). Each must be trusted by the service as well: its feed
+   * carries their revocations.
+   */
+  readonly trustedIssuers?: readonly TrustedIssuerConfig[];
   readonly upstreamTimeoutMs?: number;
   /** Proxy WebSocket upgrades too. Default false (see the README). */
   readonly websocket?: boolean;
@@ -127,8 +136,16 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     redis?.client.disconnect();
     throw err;
   }
+  let verifier: TokenVerifier;
+  try {
+    ({ verifier } = await trustedVerifier(connection, options.trustedIssuers ?? []));
+  } catch (err) {
+    await connection.close();
+    redis?.client.disconnect();
+    throw err;
+  }
   const app = await createEdgeApp({
-    verifier: connection.verifier,
+    verifier,
     replica: connection.replica,
     rules: new PathRules(options.rules ?? []),
     introspectionClients: new IntrospectionClients(options.introspectionClients ?? new Map()),

@@ -3,10 +3,11 @@ import { RevocableError } from '@revocable/core';
 import { EdgeUsageError } from '../errors.js';
 import { type PathRule, pathRule } from '../path-rules.js';
 import type { EdgeOptions } from '../start-edge.js';
+import { readTrustedIssuers } from '../trusted-issuers.js';
 
 /** The usage line of `revocable edge`. */
 export const EDGE_USAGE =
-  'revocable edge --service U --client-id ID [--upstream URL] [--port P] [--public R]… [--scope R=S,S]… [--assertion header|authorization] [--introspection-client ID] [options]';
+  'revocable edge --service U --client-id ID [--upstream URL] [--port P] [--public R]… [--scope R=S,S]… [--assertion header|authorization] [--introspection-client ID] [--config FILE] [options]';
 
 const FLAGS = {
   service: { type: 'string' },
@@ -27,6 +28,7 @@ const FLAGS = {
   'redis-key-prefix': { type: 'string' },
   realm: { type: 'string' },
   websocket: { type: 'boolean' },
+  config: { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
 
@@ -167,6 +169,7 @@ export function edgeSettings(argv: readonly string[], env: NodeJS.ProcessEnv): E
     }),
     ...(values.realm !== undefined && { realm: values.realm }),
     ...(values.websocket === true && { websocket: true }),
+    ...(values.config !== undefined && { trustedIssuers: readTrustedIssuers(values.config, service) }),
   };
   return { options, logLevel: values['log-level'] ?? 'info' };
 }
