@@ -12,6 +12,8 @@ export const IDENTITY_HEADERS = Object.freeze({
   assertion: 'x-revocable-assertion',
 });
 
+const MADE = new WeakMap<object, Readonly<Record<string, string>>>();
+
 // A header value the upstream reads back exactly: visible ASCII, single inner spaces allowed.
 const HEADER_SAFE = /^[\x21-\x7e]+( [\x21-\x7e]+)*$/;
 
@@ -43,13 +45,18 @@ export function withoutIdentityHeaders<T extends Record<string, unknown>>(header
  * headers['x-revocable-sub']; // 'alice'
  * ```
  */
-export function identityHeaders(auth: VerifiedToken): Record<string, string> {
+export function identityHeaders(auth: VerifiedToken): Readonly<Record<string, string>> {
   const { claims } = auth;
+  // The verifier hands out the same frozen claims on every cache hit: the headers are made once.
+  const cached = MADE.get(claims);
+  if (cached !== undefined) return cached;
   const headers: Record<string, string> = {
     [IDENTITY_HEADERS.scope]: [...grantedScopes(claims)].filter((s) => HEADER_SAFE.test(s)).join(' '),
     [IDENTITY_HEADERS.claims]: encodeBase64url(Buffer.from(JSON.stringify(claims))),
   };
   if (HEADER_SAFE.test(claims.sub)) headers[IDENTITY_HEADERS.sub] = claims.sub;
   if (HEADER_SAFE.test(claims.iss)) headers[IDENTITY_HEADERS.iss] = claims.iss;
-  return headers;
+  const made = Object.freeze(headers);
+  MADE.set(claims, made);
+  return made;
 }

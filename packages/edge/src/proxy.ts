@@ -66,7 +66,7 @@ export function proxyRoutes(options: ProxyOptions) {
       case 'public':
         return;
       case 'allowed': {
-        const headers = identityHeaders(verdict.auth);
+        const headers = { ...identityHeaders(verdict.auth) };
         if (signer !== undefined) {
           const assertion = await signer.assertionFor(verdict.auth, verdict.token);
           if (assertionIn === 'authorization') headers['authorization'] = `Bearer ${assertion}`;
