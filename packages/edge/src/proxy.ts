@@ -115,14 +115,20 @@ export function proxyRoutes(options: ProxyOptions) {
   };
 }
 
-/** Lets only `Upgrade: websocket` through to the WebSocket proxy; any other upgrade (h2c) gets 400. */
+/**
+ * Lets only `Upgrade: websocket` through to the WebSocket proxy; any other upgrade (h2c) gets 400.
+ * Upgraded sockets are destroyed when the edge closes: they would hold its shutdown open.
+ */
 function onlyWebSocketUpgrades(app: FastifyInstance): void {
+  const upgraded = new Set<Duplex>();
   app.addHook('onReady', async () => {
     const server = app.server;
     const listeners = server.listeners('upgrade') as ((...args: unknown[]) => void)[];
     server.removeAllListeners('upgrade');
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (String(request.headers.upgrade).toLowerCase() === 'websocket') {
+        upgraded.add(socket);
+        socket.once('close', () => upgraded.delete(socket));
         for (const listener of listeners) listener.call(server, request, socket, head);
         return;
       }
@@ -134,5 +140,8 @@ function onlyWebSocketUpgrades(app: FastifyInstance): void {
         `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     });
+  });
+  app.addHook('preClose', async () => {
+    for (const socket of upgraded) socket.destroy();
   });
 }
