@@ -1,6 +1,7 @@
 // The `http` suite (docs/benchmarks.md): a protected `GET` on a Fastify route with Revocable's hook, against
-// the same route unprotected and against jose + one Redis GET per request (the common do-it-yourself
-// denylist). The apps run in a child process (bench/lib/http-targets.ts); autocannon loads them from
+// the same route unprotected, against jose + one Redis GET per request (the common do-it-yourself
+// denylist) and against fast-jwt with its cache + an in-process Map denylist (the best do-it-yourself
+// peer). The apps run in a child process (bench/lib/http-targets.ts); autocannon loads them from
 // this process over loopback, so server and load generator each have a core of the two.
 // Run: npm run bench -- http [--json] [--quick|--full]
 //
@@ -77,6 +78,24 @@ async function checkCorrectness(ready: TargetsReady): Promise<void> {
   for (let i = 0; i < ready.pool.length; i += 97) {
     await expectStatus(url(ready.ports.ours), ready.pool[i], 200, `ours, pool token ${i}`);
   }
+  const fast = (await expectStatus(
+    url(ready.ports.fastJwt),
+    ready.token,
+    200,
+    'fast-jwt+map, valid token',
+  )) as {
+    sub?: string;
+  };
+  if (fast.sub !== 'user-0')
+    throw new Error(`correctness check failed: fast-jwt+map answered sub ${fast.sub}`);
+  await expectStatus(url(ready.ports.fastJwt), ready.revokedToken, 401, 'fast-jwt+map, revoked token');
+  await expectStatus(url(ready.ports.fastJwt), undefined, 401, 'fast-jwt+map, no token');
+  await expectStatus(
+    url(ready.ports.fastJwt),
+    `${ready.token.slice(0, -4)}AAAA`,
+    401,
+    'fast-jwt+map, bad signature',
+  );
   if (ready.ports.jose !== undefined) {
     const theirs = (await expectStatus(
       url(ready.ports.jose),
@@ -150,7 +169,7 @@ export const run: Suite = async ({ mode, log }) => {
     }
     await checkCorrectness(ready);
     log(
-      'http: correctness checked (200 valid, 401 revoked / missing / bad signature, for ours and jose+redis)',
+      'http: correctness checked (200 valid, 401 revoked / missing / bad signature, for ours, fast-jwt+map and jose+redis)',
     );
 
     const poolHeaders = ready.pool.map(bearer);
@@ -170,6 +189,12 @@ export const run: Suite = async ({ mode, log }) => {
         headers: [bearer(ready.token)],
       },
     ];
+    targets.push({
+      name: 'fast_jwt_cached_map',
+      label: `fast-jwt cached + Map denylist, ${POOL} tokens`,
+      port: ready.ports.fastJwt,
+      headers: poolHeaders,
+    });
     if (ready.ports.jose !== undefined) {
       targets.push({
         name: 'jose_redis',
@@ -213,6 +238,8 @@ export const run: Suite = async ({ mode, log }) => {
     }
     const ratios: Record<string, number> = { protected_vs_open: rps['ours']! / rps['open']! };
     const targetsText: Record<string, string> = { protected_vs_open: '>= 0.8' };
+    ratios['ours_vs_fast_jwt_cached_map'] = rps['ours']! / rps['fast_jwt_cached_map']!;
+    targetsText['ours_vs_fast_jwt_cached_map'] = '>= 1.1';
     if (rps['jose_redis'] !== undefined) {
       ratios['ours_vs_jose_redis'] = rps['ours']! / rps['jose_redis'];
       targetsText['ours_vs_jose_redis'] = '>= 3';
@@ -234,7 +261,8 @@ export const run: Suite = async ({ mode, log }) => {
       `load: autocannon in the suite process, ${CONNECTIONS} connections, ${settings.rounds} interleaved rounds of ` +
         `${settings.roundSec} s per target after a ${settings.warmupSec} s warm-up; medians over rounds. *_server_cpu / ` +
         '*_loadgen_cpu: cores used by the app process / the load generator (near 1.0 = that side was the bottleneck).',
-      `cross-check, median of per-round ratios: protected_vs_open ${fixed(pairedRatio('ours', 'open'), 3)}` +
+      `cross-check, median of per-round ratios: protected_vs_open ${fixed(pairedRatio('ours', 'open'), 3)}, ` +
+        `ours_vs_fast_jwt_cached_map ${fixed(pairedRatio('ours', 'fast_jwt_cached_map'), 3)}` +
         (rps['jose_redis'] !== undefined
           ? `, ours_vs_jose_redis ${fixed(pairedRatio('ours', 'jose_redis'), 2)}`
           : '') +

@@ -6,7 +6,9 @@
 //              MemoryRevocationLog holding `revoked` revoked tokens (plus one revoked token of ours);
 //   jose     — the common do-it-yourself denylist: jose.jwtVerify with the public key, then one Redis
 //              `GET <prefix>revoked:<jti>` per request through ioredis. Skipped (with a note) when Redis
-//              does not answer.
+//              does not answer;
+//   fastJwt  — the best do-it-yourself peer: fast-jwt's verifier with its verified-token cache, then a
+//              `Map` denylist of revoked jtis in the same process (no network, no replication).
 // It issues the tokens the load generator sends and reports CPU time on request, so the parent can
 // tell whether the server or the load generator was the bottleneck.
 import { createPublicKey, randomBytes } from 'node:crypto';
@@ -22,6 +24,7 @@ import {
   Verifier,
 } from '@revocable/core';
 import { type FastifyAuthHook, type RevocableAuth, revocable } from '@revocable/core/fastify';
+import { createVerifier } from 'fast-jwt';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { type JWTPayload, jwtVerify } from 'jose';
@@ -42,7 +45,12 @@ export interface TargetsConfig {
 
 /** What the child answers when ready. */
 export interface TargetsReady {
-  readonly ports: { readonly open: number; readonly ours: number; readonly jose?: number };
+  readonly ports: {
+    readonly open: number;
+    readonly ours: number;
+    readonly jose?: number;
+    readonly fastJwt: number;
+  };
   /** A valid token (the same-token runs), the pool (round-robin runs) and a revoked token. */
   readonly token: string;
   readonly pool: string[];
@@ -182,16 +190,50 @@ async function setup(config: TargetsConfig) {
     });
   }
 
+  // (d) fast-jwt with its cache + an in-process Map denylist (jti -> exp ms).
+  const denylist = new Map<string, number>(revokedIds.map((id) => [id, now + 900_000]));
+  const fastVerify = createVerifier({
+    key: createPublicKey(ring.signingKey().privateKey).export({ type: 'spki', format: 'pem' }).toString(),
+    algorithms: ['EdDSA'],
+    allowedIss: ISSUER,
+    allowedAud: AUDIENCE,
+    cache: true,
+  });
+  const fastJwt = app();
+  fastJwt.addHook('onRequest', async (request, reply) => {
+    const header = request.headers.authorization;
+    if (header === undefined || !header.startsWith('Bearer ')) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing_token' });
+    }
+    let payload: { jti?: unknown; sub?: unknown };
+    try {
+      payload = fastVerify(header.slice(7)) as typeof payload;
+    } catch {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer error="invalid_token"')
+        .send({ error: 'invalid_token' });
+    }
+    if (typeof payload.jti !== 'string' || denylist.has(payload.jti)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer error="invalid_token"')
+        .send({ error: 'revoked' });
+    }
+    (request as SubRequest).sub = typeof payload.sub === 'string' ? payload.sub : '';
+  });
+
   const ports = {
     open: await listen(open),
     ours: await listen(ours),
+    fastJwt: await listen(fastJwt),
     ...(jose !== undefined && { jose: await listen(jose) }),
   };
 
   const cleanup = async (): Promise<number | undefined> => {
     follower.stop();
     replica.close();
-    await Promise.all([open.close(), ours.close(), jose?.close()]);
+    await Promise.all([open.close(), ours.close(), fastJwt.close(), jose?.close()]);
     await log.close();
     if (redis === undefined) return undefined;
     for (let start = 0; start < revokedIds.length; start += 2000) {

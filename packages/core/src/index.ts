@@ -54,11 +54,16 @@ export {
   verifyLogoutToken,
 } from './external/logout-token.js';
 export {
+  MemorySeenTokenStore,
+  type MemorySeenTokenStoreOptions,
+} from './external/memory-seen-token-store.js';
+export {
   type IssuerRoute,
   type IssuerVerifierPair,
   MultiIssuerVerifier,
 } from './external/multi-issuer-verifier.js';
 export { SeenTokenIds, type SeenTokenIdsOptions } from './external/seen-token-ids.js';
+export type { SeenTokenStore } from './external/seen-token-store.js';
 export {
   type EntraTokenVersion,
   entraIssuer,
@@ -130,6 +135,7 @@ export {
   longestLifetimeOf,
   type RevocationPolicy,
 } from './revocation/validate.js';
+export * from './shared-signals/index.js';
 export { DEFAULT_STATUS_LIST_LIMITS, type StatusListLimits } from './status-list/lst-codec.js';
 export {
   MAX_STATUS_URI_LENGTH,

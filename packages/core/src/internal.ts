@@ -13,6 +13,7 @@
  *
  * @packageDocumentation
  */
+export { checkSeenTokenArguments } from './external/seen-token-store.js';
 export { type ServerSentEvent, SseParser } from './feed/sse-parser.js';
 export { type OpenedPrivateJwk, openPrivateJwk, sealPrivateJwk } from './keys/key-encryption.js';
 export { holdsExactly } from './keys/key-store.js';

@@ -1,7 +1,8 @@
-import { MemoryKeyStore } from '@revocable/core';
+import { MemoryKeyStore, MemorySeenTokenStore } from '@revocable/core';
 import { MemorySessionStore, MemoryUserStore } from '@revocable/core/internal';
 import {
   describeKeyStoreContract,
+  describeSeenTokenStoreContract,
   describeSessionStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
@@ -12,3 +13,6 @@ describeUserStoreContract('memory', async () => {
   return { users: store, clients: store };
 });
 describeKeyStoreContract('memory', async () => ({ store: new MemoryKeyStore() }));
+describeSeenTokenStoreContract('memory', async ({ clock }) => ({
+  store: new MemorySeenTokenStore({ clock }),
+}));

@@ -11,6 +11,7 @@ import {
   describeRule,
   deviceName,
   el,
+  issuerCard,
   renameActors,
   short,
   table,
@@ -22,6 +23,8 @@ const SAMPLES = 60;
 
 let adminToken = null;
 let issuer = null;
+/** The service's metadata (RFC 8414), read when the console opens. */
+let metadata = null;
 let feedAbort = null;
 let pollTimer = null;
 let openedSub = null;
@@ -89,20 +92,26 @@ async function act(action) {
   }
 }
 
+/** Appends a rule to the revocation log, with the reason and the typed name of this page; the event. */
+function appendRule(rule) {
+  const actor = $('actor').value.trim();
+  return admin('/admin/revocations', {
+    method: 'POST',
+    body: { rule, reason: $('reason').value, ...(actor && { actor }) },
+  });
+}
+
+/** What a console revocation wrote, in one line. */
+const revokedLine = (event, what) =>
+  `Revoked ${what}: log seq ${event.seq}, reason "${event.reason}", by ${actorText(event.actor, names)}.`;
+
 /**
  * Appends a revocation. Session and user rules carry no cutoff: the server stamps its own clock, so
  * everything issued up to its receipt is revoked whatever this browser's clock says. The typed name
  * goes with it as the actor of the audit trail.
  */
 async function revoke(rule, what) {
-  const actor = $('actor').value.trim();
-  const event = await admin('/admin/revocations', {
-    method: 'POST',
-    body: { rule, reason: $('reason').value, ...(actor && { actor }) },
-  });
-  say(
-    `Revoked ${what}: log seq ${event.seq}, reason "${event.reason}", by ${actorText(event.actor, names)}.`,
-  );
+  say(revokedLine(await appendRule(rule), what));
   if (rule.kind === 'key') revokedKids.add(rule.kid);
   await loadUsers();
   if (openedSub) await showSessions(openedSub, false);
@@ -224,7 +233,9 @@ function tokenRule(jwt) {
   if (typeof claims.jti !== 'string' || typeof claims.exp !== 'number')
     throw new Error('The token has no jti or exp claim.');
   const expires_at = new Date(claims.exp * 1000).toISOString();
-  return { rule: { kind: 'token', token_id: claims.jti, expires_at }, sub: claims.sub };
+  // A token rule matches its iss only: a trusted issuer's token is revoked at that issuer.
+  const iss = typeof claims.iss === 'string' ? { iss: claims.iss } : {};
+  return { rule: { kind: 'token', ...iss, token_id: claims.jti, expires_at }, sub: claims.sub };
 }
 
 async function revokeKey(key) {
@@ -273,6 +284,36 @@ async function loadKeys() {
   );
 }
 
+/** The service's own issuer in the wire form of `GET /admin/issuers` (its keys are its own: never fetched). */
+async function ownIssuer() {
+  const { keys } = await admin('/admin/keys');
+  return {
+    own: true,
+    id: 'self',
+    issuer,
+    profile: 'Revocable (this service)',
+    audience: metadata.revocable_audience ? [metadata.revocable_audience] : [],
+    max_token_lifetime_sec: Math.round(metadata.revocable_revocation_policy.max_token_lifetime_ms / 1000),
+    state: keys.some((k) => k.state === 'active') ? 'ready' : 'unavailable',
+    kids: keys.map((k) => k.kid),
+    keys_fetched_at: null,
+    jwks_uri: metadata.jwks_uri,
+    last_error: null,
+    backchannel_logout: null,
+  };
+}
+
+/** The issuers whose tokens this service checks: its own, then the trusted ones of --config. */
+async function loadIssuers() {
+  const [own, { issuers }] = await Promise.all([ownIssuer(), admin('/admin/issuers')]);
+  const down = issuers.filter((i) => i.state !== 'ready').length;
+  $('issuers-status').textContent =
+    `${issuers.length === 0 ? 'No' : issuers.length} trusted issuer${issuers.length === 1 ? '' : 's'}` +
+    (down ? `, ${down} unavailable.` : '.');
+  const revokeAt = async (rule, what) => revokedLine(await appendRule(rule), what);
+  $('issuers').replaceChildren(...[own, ...issuers].map((i) => issuerCard(i, revokeAt)));
+}
+
 function renderAudit() {
   const events = [...audit.values()].sort((a, b) => b.seq - a.seq).slice(0, 200);
   $('audit').replaceChildren(
@@ -282,7 +323,7 @@ function renderAudit() {
       [
         ['seq', (e) => e.seq],
         ['When', (e) => when(e.recorded_at)],
-        ['What', (e) => describeRule(e.rule, names)],
+        ['What', (e) => describeRule(e.rule, names, issuer)],
         ['Rule', (e) => e.rule.kind],
         ['Reason', (e) => e.reason],
         ['Who', (e) => actorCell(e.actor, names)],
@@ -333,7 +374,7 @@ function onRevocation(event) {
     'li',
     {},
     el('strong', {}, `#${event.seq} ${event.rule.kind}`),
-    ` ${describeRule(event.rule, names)} — ${event.reason}, by `,
+    ` ${describeRule(event.rule, names, issuer)} — ${event.reason}, by `,
     actorCell(event.actor, names),
     live ? ` (${delay} ms after it was logged)` : '',
   );
@@ -373,8 +414,8 @@ async function openConsole(event) {
   adminToken = $('admin-token').value;
   $('admin-token').value = '';
   try {
-    const meta = await fetch('/.well-known/oauth-authorization-server').then((r) => r.json());
-    issuer = meta.issuer;
+    metadata = await fetch('/.well-known/oauth-authorization-server').then((r) => r.json());
+    issuer = metadata.issuer;
     const replica = await admin('/admin/replica');
     const last = replica.log_last_seq;
     const { events } = await admin(`/admin/revocations?after=${Math.max(0, last - 200)}&limit=200`);
@@ -382,6 +423,7 @@ async function openConsole(event) {
     for (const e of audit.values()) if (e.rule.kind === 'key') revokedKids.add(e.rule.kid);
     await loadUsers();
     await loadKeys();
+    await loadIssuers();
     renderAudit();
     startFeed(last);
     await pollReplica();
@@ -410,6 +452,8 @@ function closeConsole() {
   $('feed').replaceChildren();
   $('sessions').replaceChildren();
   $('sessions-status').textContent = '';
+  $('issuers').replaceChildren();
+  $('issuers-status').textContent = '';
   $('console-body').hidden = true;
   $('close-console').disabled = true;
   $('admin-status').textContent = 'Console closed; the credential is forgotten.';
@@ -420,6 +464,7 @@ function closeConsole() {
 $('admin-form').addEventListener('submit', openConsole);
 $('close-console').addEventListener('click', closeConsole);
 $('reload').addEventListener('click', () => act(loadUsers));
+$('reload-issuers').addEventListener('click', () => act(loadIssuers));
 $('rotate').addEventListener('click', () =>
   act(async () => {
     const { keys } = await admin('/admin/keys/rotate', { method: 'POST' });

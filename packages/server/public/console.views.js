@@ -52,15 +52,22 @@ export function when(time) {
 export const short = (value, n = 10) =>
   value && value.length > n ? `${value.slice(0, n)}…` : (value ?? '–');
 
-/** What a revocation rule targets, in words; `names` maps a `sub` to its username. */
-export function describeRule(rule, names = new Map()) {
+/**
+ * What a revocation rule targets, in words; `names` maps a `sub` of this service to its username. A
+ * session or subject of another issuer than `own` (this service's iss) is named with its issuer, and
+ * never by a username of this service.
+ */
+export function describeRule(rule, names = new Map(), own = undefined) {
+  const foreign = own !== undefined && rule.iss !== undefined && rule.iss !== own;
   switch (rule.kind) {
     case 'token':
       return `token ${short(rule.token_id)}`;
     case 'session':
-      return `session ${short(rule.sid)}`;
+      return `session ${short(rule.sid)}${foreign ? ` at ${rule.iss}` : ''}`;
     case 'subject':
-      return `user ${names.get(rule.sub) ?? short(rule.sub)} (everything before the cutoff)`;
+      return foreign
+        ? `subject ${short(rule.sub, 24)} at ${rule.iss} (everything before the cutoff)`
+        : `user ${names.get(rule.sub) ?? short(rule.sub)} (everything before the cutoff)`;
     case 'key':
       return `key ${short(rule.kid, 16)}`;
     case 'issuer':
@@ -113,4 +120,162 @@ export function deviceName(agent) {
   const browser = /(Edg|Firefox|Chrome|HeadlessChrome|Safari|curl|node)\/[\d.]+/.exec(agent)?.[0];
   const system = /\(([^;)]+)/.exec(agent)?.[1];
   return [browser, system].filter(Boolean).join(' on ') || agent.slice(0, 40);
+}
+
+/** A lifetime in seconds, in words: `90 min (5400 s)`. */
+export function lifetime(seconds) {
+  if (typeof seconds !== 'number') return '–';
+  if (seconds % 3600 === 0) return `${seconds / 3600} h (${seconds} s)`;
+  if (seconds % 60 === 0) return `${seconds / 60} min (${seconds} s)`;
+  return `${seconds} s`;
+}
+
+/** An issuer's key state in words: `ready`, or `unavailable — CODE: message` (the last error, as text). */
+export function issuerState(issuer) {
+  const error = issuer.last_error ? `${issuer.last_error.code}: ${issuer.last_error.message}` : '';
+  if (issuer.state === 'ready')
+    return el('span', { className: 'ok' }, error ? `ready (last refresh failed — ${error})` : 'ready');
+  return el('span', { className: 'bad' }, error ? `unavailable — ${error}` : 'unavailable');
+}
+
+/** A description list of `[term, detail]` pairs; a detail is text or a node. */
+function facts(pairs) {
+  const list = el('dl', { className: 'facts' });
+  for (const [term, detail] of pairs) list.append(el('dt', {}, term), el('dd', {}, ...[detail].flat()));
+  return list;
+}
+
+const REVOKE_BY = {
+  subject: {
+    option: 'subject',
+    label: 'Subject (sub)',
+    button: 'Revoke subject',
+    hint: 'Every token of this user from this issuer, issued until now.',
+  },
+  session: {
+    option: 'session id',
+    label: 'Session id (sid)',
+    button: 'Revoke session',
+    hint: 'Every token of this session, issued until now.',
+  },
+};
+
+/**
+ * The form revoking at one issuer by subject or by session id. `revoke(rule, what)` appends the rule
+ * and answers the line to show; a failure's message (its error code first) is shown instead.
+ */
+function revokeForm(issuer, key, name, revoke) {
+  const kind = el(
+    'select',
+    { name: 'kind', id: `revoke-${key}-kind` },
+    ...Object.entries(REVOKE_BY).map(([value, by]) => el('option', { value }, by.option)),
+  );
+  // Labels by `for`, not wrapping: a wrapping label would put the selected option into the select's name.
+  const valueLabel = el('label', { htmlFor: `revoke-${key}-value` });
+  const value = el('input', {
+    name: 'value',
+    id: `revoke-${key}-value`,
+    // No length bound here: the log's own refusal (ERR_REVOCATION_INVALID, with its limit) is shown.
+    required: true,
+    autocomplete: 'off',
+    spellcheck: false,
+  });
+  const hint = el('p', { className: 'hint' });
+  const submit = el('button', { type: 'submit', className: 'danger' });
+  const status = el('p', { className: 'issuer-status' });
+  status.setAttribute('role', 'status');
+  status.setAttribute('aria-live', 'polite');
+  const form = el(
+    'form',
+    { className: 'issuer-revoke' },
+    el('label', { htmlFor: kind.id }, 'Revoke by'),
+    kind,
+    valueLabel,
+    value,
+    submit,
+    hint,
+    status,
+  );
+  form.setAttribute('aria-label', `Revoke at ${name}`);
+  const show = () => {
+    const by = REVOKE_BY[kind.value];
+    valueLabel.textContent = by.label;
+    submit.textContent = by.button;
+    // The accessible name starts with the visible text (WCAG 2.5.3) and names the issuer.
+    submit.setAttribute('aria-label', `${by.button} at ${name}`);
+    hint.textContent = by.hint;
+  };
+  kind.addEventListener('change', show);
+  show();
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = value.value.trim();
+    if (id === '') return;
+    const subject = kind.value === 'subject';
+    const question = subject
+      ? `Revoke subject "${id}" at ${name}? Every token of that user from this issuer, issued until now, is rejected from now on.`
+      : `Revoke session "${id}" at ${name}? Every token of that session is rejected from now on.`;
+    if (!confirm(question)) return;
+    const rule = subject
+      ? { kind: 'subject', iss: issuer.issuer, sub: id }
+      : { kind: 'session', iss: issuer.issuer, sid: id };
+    submit.disabled = true;
+    revoke(rule, `${kind.value} ${short(id, 24)} at ${name}`)
+      .then((line) => {
+        status.textContent = line;
+        status.className = 'issuer-status ok';
+        value.value = '';
+      })
+      .catch((err) => {
+        status.textContent = err.message;
+        status.className = 'issuer-status bad';
+      })
+      .finally(() => {
+        submit.disabled = false;
+      });
+  });
+  return form;
+}
+
+/**
+ * One issuer whose tokens this service checks: its identity, key state, last JWKS fetch, lifetime,
+ * back-channel logout, and a form revoking at it. `issuer` is in the wire form of `GET /admin/issuers`;
+ * the service's own issuer has `own: true`. Every string is set as text (issuers come from
+ * configuration, last errors from remote servers), never as markup.
+ */
+export function issuerCard(issuer, revoke) {
+  const name = issuer.own ? 'this service' : issuer.id;
+  // Trusted issuer ids are `[a-z0-9-]` (checked by the configuration): safe in an element id.
+  const key = issuer.own ? 'own' : `trusted-${issuer.id}`;
+  const headingId = `issuer-${key}`;
+  const heading = el('h3', { id: headingId }, issuer.own ? 'This service' : issuer.id);
+  const card = el(
+    'article',
+    { className: 'issuer' },
+    heading,
+    facts([
+      ['Issuer (iss)', el('code', {}, issuer.issuer)],
+      ['Profile', issuer.profile],
+      ['Audience', issuer.audience.join(', ') || '–'],
+      ['Keys', issuerState(issuer)],
+      ['kids', issuer.kids.length ? issuer.kids.map((kid) => el('code', {}, kid, ' ')) : 'none'],
+      [
+        'Last JWKS fetch',
+        issuer.own
+          ? 'its own keys (not fetched)'
+          : issuer.keys_fetched_at
+            ? when(issuer.keys_fetched_at)
+            : 'never',
+      ],
+      ['JWKS', issuer.jwks_uri ? el('code', {}, issuer.jwks_uri) : 'not known yet'],
+      ['Token lifetime', lifetime(issuer.max_token_lifetime_sec)],
+      [
+        'Back-channel logout',
+        issuer.backchannel_logout === null ? 'not applicable' : issuer.backchannel_logout ? 'on' : 'off',
+      ],
+    ]),
+    revokeForm(issuer, key, name, revoke),
+  );
+  card.setAttribute('aria-labelledby', headingId);
+  return card;
 }

@@ -1,5 +1,6 @@
 import { ALGORITHMS, STALE_POLICIES, type StalePolicy } from '@revocable/core';
 import { usageBlock } from './commands/usage.js';
+import { SHARED_SIGNALS_OPTIONS } from './ssf/options.js';
 
 /**
  * What an option's value is, which says how it is parsed and how `--help` shows it:
@@ -287,6 +288,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'secret',
     help: 'bearer credential (>= 32 chars) /metrics requires (default: /metrics is open)',
   },
+  ...SHARED_SIGNALS_OPTIONS,
 ];
 
 /** How `--help` shows the value of each kind. */

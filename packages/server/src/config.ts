@@ -24,6 +24,7 @@ import {
   trustProxyOf,
   wholeNumberOf,
 } from './config-values.js';
+import { type SharedSignalsConfig, sharedSignalsConfigOf } from './ssf/options.js';
 
 export { helpText, OPTIONS, type OptionKind, type OptionSpec } from './config-options.js';
 
@@ -93,6 +94,8 @@ export interface ServiceConfig {
   readonly clientPermissions: ReadonlyMap<string, ClientPermissions>;
   /** Browser origins allowed to call `/auth/logout` and `/auth/logout-all` with a bearer token (CORS). */
   readonly spaOrigins: readonly string[];
+  /** `--ssf-*`: the Shared Signals transmitter this service receives CAEP events from. */
+  readonly sharedSignals: SharedSignalsConfig;
 }
 
 /** The clock margin of the service's revocation policy: rules are kept this long past their last match. */
@@ -249,6 +252,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     trustedIssuers,
     clientPermissions,
     spaOrigins: originsOf(get('spa-origins')),
+    sharedSignals: sharedSignalsConfigOf(get, given('audience')),
   };
 }
 

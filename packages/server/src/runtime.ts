@@ -145,6 +145,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
     const housekeeping = setInterval(() => {
       void storage.log.purge().catch(() => {});
       void storage.sessions.purgeExpired(Date.now(), 7 * 86_400_000).catch(() => {});
+      void storage.seenTokens.purgeExpired(Date.now()).catch(() => {});
       void keys.pruneRetired().catch(() => {});
     }, 60_000);
     housekeeping.unref();

@@ -3,8 +3,10 @@ import {
   type KeyStore,
   MemoryKeyStore,
   MemoryRevocationLog,
+  MemorySeenTokenStore,
   type RevocationLog,
   type RevocationPolicy,
+  type SeenTokenStore,
 } from '@revocable/core';
 import {
   type ClientStore,
@@ -21,6 +23,8 @@ export interface Storage {
   readonly sessions: SessionStore;
   readonly users: UserStore;
   readonly clients: ClientStore;
+  /** Ids of one-time tokens (logout tokens, SETs) already accepted, shared through the database. */
+  readonly seenTokens: SeenTokenStore;
   /** Checks the database answers (for `/readyz`). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,6 +63,7 @@ export async function openStorage(
       sessions: new MemorySessionStore(),
       users,
       clients: users,
+      seenTokens: new MemorySeenTokenStore(),
       ping: async () => {},
       close: () => log.close(),
     };

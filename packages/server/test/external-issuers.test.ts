@@ -307,6 +307,28 @@ for (const backend of BACKENDS) {
       expect((await backchannel('nope', lt)).status).toBe(404);
     });
 
+    it('refuses a logout token replayed to a second process on the same database', async () => {
+      const second = await serve(
+        loadConfig(['--config', configPath, '--port', String(await freePort())], {}),
+        {
+          logger: false,
+        },
+      );
+      try {
+        const lt = await logoutToken(op.kc, { sid: 'bc-session-2' });
+        expect((await backchannel('kc', lt)).status).toBe(200);
+        const replay = await new Http(second.url).call(
+          'POST',
+          '/backchannel-logout/kc',
+          form({ logout_token: lt }),
+        );
+        expect(replay.status).toBe(400);
+        expect(replay.body.code).toBe('ERR_CLAIM_INVALID');
+      } finally {
+        await second.close();
+      }
+    });
+
     it('shows the trusted issuers and their key state to the admin', async () => {
       const answer = await http.call('GET', '/admin/issuers', { token: ADMIN_TOKEN });
       expect(answer.status).toBe(200);

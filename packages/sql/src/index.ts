@@ -12,6 +12,7 @@ export {
 } from './migration-status.js';
 export { splitSchemaParameter } from './postgres-url-schema.js';
 export { SqlRevocationLog, type SqlRevocationLogOptions } from './revocation-log.js';
+export { SqlSeenTokenStore, type SqlSeenTokenStoreOptions } from './seen-token-store.js';
 export { SqlSessionStore } from './session-store.js';
 export { type OpenSqlStorageOptions, openSqlStorage, type SqlStorage } from './storage.js';
 export type { SqlStoreOptions } from './store-tables.js';

@@ -8,6 +8,7 @@ import {
   REVOCATION_LOG_MIGRATIONS,
   REVOCATION_LOG_TABLE_NAMES,
 } from './revocation-log-schema.js';
+import { SEEN_TOKEN_STORE_SCHEMA } from './seen-token-store-schema.js';
 import { SESSION_STORE_SCHEMA } from './session-store-schema.js';
 import type { StoreSchema } from './store-tables.js';
 import { TablePrefixPlugin } from './table-prefix.js';
@@ -24,6 +25,7 @@ const STORE_SCHEMAS: readonly StoreSchema[] = [
   KEY_STORE_SCHEMA,
   SESSION_STORE_SCHEMA,
   USER_STORE_SCHEMA,
+  SEEN_TOKEN_STORE_SCHEMA,
 ];
 
 /** One store of the service and the migrations it still lacks (empty: up to date). */

@@ -4,6 +4,7 @@ import {
   RevocableError,
   type RevocationLog,
   type RevocationPolicy,
+  type SeenTokenStore,
 } from '@revocable/core';
 import type { ClientStore, SessionStore, UserStore } from '@revocable/core/internal';
 import { sql } from 'kysely';
@@ -11,6 +12,7 @@ import { openSqlDatabase, type SqlDatabase } from './database.js';
 import { SqlKeyStore } from './key-store.js';
 import { resolveStoreLocation } from './postgres-url-schema.js';
 import { SqlRevocationLog } from './revocation-log.js';
+import { SqlSeenTokenStore } from './seen-token-store.js';
 import { SqlSessionStore } from './session-store.js';
 import { SqlUserStore } from './user-store.js';
 
@@ -49,7 +51,8 @@ export interface OpenSqlStorageOptions {
 
 /**
  * Everything the Revocable service keeps, in one SQL database: the revocation log, signing keys,
- * sessions with their refresh tokens, users and run-time clients (`users` and `clients` are one store).
+ * sessions with their refresh tokens, users and run-time clients (`users` and `clients` are one store),
+ * and the replay memory of one-time tokens (`seenTokens`: logout tokens, Security Event Tokens).
  *
  * @example
  * ```ts
@@ -64,6 +67,8 @@ export interface SqlStorage {
   readonly sessions: SessionStore;
   readonly users: UserStore;
   readonly clients: ClientStore;
+  /** Ids of one-time tokens already accepted, shared by every process on this database. */
+  readonly seenTokens: SeenTokenStore;
   /** Resolves when the database answers `select 1`; rejects with `ERR_LOG_UNAVAILABLE` otherwise. */
   ping(): Promise<void>;
   /** Closes every store, then the database; later calls return the same promise. */
@@ -115,7 +120,7 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
     await database.close().catch(() => undefined);
     throw error;
   }
-  const { log, keys, sessions, users } = stores;
+  const { log, keys, sessions, users, seenTokens } = stores;
   let closing: Promise<void> | undefined;
   return {
     log,
@@ -123,6 +128,7 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
     sessions,
     users,
     clients: users,
+    seenTokens,
     async ping() {
       try {
         await sql`select 1`.execute(database.kysely);
@@ -150,6 +156,7 @@ interface Stores {
   readonly keys: SqlKeyStore;
   readonly sessions: SqlSessionStore;
   readonly users: SqlUserStore;
+  readonly seenTokens: SqlSeenTokenStore;
 }
 
 /** Opens (creating or migrating) every store on `database`; closes those it opened when one fails. */
@@ -172,6 +179,7 @@ async function openStores(
       keys: track(await SqlKeyStore.open({ ...where, keyEncryption: options.keyEncryption })),
       sessions: track(await SqlSessionStore.open(where)),
       users: track(await SqlUserStore.open(where)),
+      seenTokens: track(await SqlSeenTokenStore.open(where)),
     };
   } catch (error) {
     for (const store of opened.reverse()) await store.close().catch(() => undefined);
@@ -180,5 +188,7 @@ async function openStores(
 }
 
 async function closeStores(stores: Stores): Promise<void> {
-  await Promise.allSettled([stores.log, stores.keys, stores.sessions, stores.users].map((s) => s.close()));
+  await Promise.allSettled(
+    [stores.log, stores.keys, stores.sessions, stores.users, stores.seenTokens].map((s) => s.close()),
+  );
 }

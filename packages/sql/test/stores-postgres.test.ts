@@ -1,9 +1,17 @@
 import {
   describeKeyStoreContract,
+  describeSeenTokenStoreContract,
   describeSessionStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
-import { openSqlStorage, SqlKeyStore, SqlSessionStore, type SqlStorage, SqlUserStore } from '@revocable/sql';
+import {
+  openSqlStorage,
+  SqlKeyStore,
+  SqlSeenTokenStore,
+  SqlSessionStore,
+  type SqlStorage,
+  SqlUserStore,
+} from '@revocable/sql';
 import pg from 'pg';
 import { afterAll, afterEach, expect, it, vi } from 'vitest';
 import { dropSchema, freshSchemaName, POSTGRES_URL, postgresDescribe } from './support/postgres.js';
@@ -67,6 +75,21 @@ describePostgres('SQL stores on PostgreSQL', () => {
     };
   });
 
+  describeSeenTokenStoreContract('SqlSeenTokenStore on PostgreSQL', async ({ clock }) => {
+    const where = { url: POSTGRES_URL, schema, tablePrefix: freshPrefix('seen'), clock };
+    const stores = [await SqlSeenTokenStore.open(where)];
+    return {
+      store: stores[0]!,
+      another: async () => {
+        stores.push(await SqlSeenTokenStore.open(where)); // its own pool
+        return stores.at(-1)!;
+      },
+      cleanup: async () => {
+        for (const store of stores) await store.close();
+      },
+    };
+  });
+
   const opened: { close(): Promise<void> }[] = [];
   afterEach(async () => {
     for (const store of opened.splice(0)) await store.close();
@@ -94,6 +117,8 @@ describePostgres('SQL stores on PostgreSQL', () => {
       'revocation_events',
       'revocation_log_migrations',
       'revocation_log_state',
+      'seen_token_store_migrations',
+      'seen_tokens',
       'session_store_migrations',
       'sessions',
       'signing_keys',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { RevocableError } from '@revocable/core';
 import {
   describeKeyStoreContract,
+  describeSeenTokenStoreContract,
   describeSessionStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
@@ -11,6 +12,7 @@ import {
   openSqlDatabase,
   openSqlStorage,
   SqlKeyStore,
+  SqlSeenTokenStore,
   SqlSessionStore,
   type SqlStorage,
   SqlUserStore,
@@ -60,6 +62,22 @@ describeKeyStoreContract('SqlKeyStore on a SQLite file', async () => {
     },
     another: async () => {
       stores.push(await SqlKeyStore.open({ url: file }));
+      return stores.at(-1)!;
+    },
+    cleanup: async () => {
+      for (const store of stores) await store.close();
+      await remove();
+    },
+  };
+});
+
+describeSeenTokenStoreContract('SqlSeenTokenStore on a SQLite file', async ({ clock }) => {
+  const { file, remove } = tempFile();
+  const stores = [await SqlSeenTokenStore.open({ url: file, clock })];
+  return {
+    store: stores[0]!,
+    another: async () => {
+      stores.push(await SqlSeenTokenStore.open({ url: file, clock })); // its own connection
       return stores.at(-1)!;
     },
     cleanup: async () => {
@@ -147,6 +165,7 @@ describe('openSqlStorage on SQLite', () => {
       ['session_store_migrations', [1, 2, 3]],
       ['user_store_migrations', [1, 2]],
       ['key_store_migrations', [1]],
+      ['seen_token_store_migrations', [1]],
     ] as const) {
       const rows = await history.selectFrom(table).select('version').orderBy('version').execute();
       expect(rows.map((row) => row.version)).toEqual(versions);

@@ -7,7 +7,8 @@ import type { RevocationEvent } from '../revocation/rules.js';
 import { DEFAULT_SIZE_LIMITS, type SizeLimits } from '../token/compact.js';
 import { normalizeTyp } from '../verify/header.js';
 import { type LogoutTokenClaims, type LogoutTokenPolicy, verifyLogoutToken } from './logout-token.js';
-import { SeenTokenIds } from './seen-token-ids.js';
+import { MemorySeenTokenStore } from './memory-seen-token-store.js';
+import type { SeenTokenStore } from './seen-token-store.js';
 
 /** Options of a {@link BackchannelLogoutReceiver}. Checked when it is created (`ERR_CONFIG_INVALID`). */
 export interface BackchannelLogoutOptions {
@@ -43,7 +44,14 @@ export interface BackchannelLogoutOptions {
    * tokens carry no `sid` (Auth0's default profile, Entra ID), where a session rule would match nothing.
    */
   readonly preferSession?: boolean;
-  /** Replay memory size (`jti`s of accepted logout tokens). Default 10,000. */
+  /**
+   * Where accepted `jti`s are remembered for replay protection, in the scope
+   * `backchannel-logout:<issuer>`. Default: a {@link MemorySeenTokenStore} of this receiver alone
+   * (per process). Give a shared store (the service's `storage.seenTokens`, a `SqlSeenTokenStore`) so
+   * that a replay sent to another process is refused too.
+   */
+  readonly seen?: SeenTokenStore;
+  /** Size of the default in-memory replay memory (`jti`s of accepted logout tokens). Default 10,000. */
   readonly maxRememberedTokens?: number;
   readonly limits?: Partial<SizeLimits>;
   readonly clock?: () => number;
@@ -117,8 +125,8 @@ function readBody(request: Request): Promise<string> {
 
 /**
  * An OIDC Back-Channel Logout 1.0 receiver for one OP: validates each `logout_token` completely (see
- * {@link verifyLogoutToken}), refuses a `jti` seen before (a bounded in-memory replay memory, held
- * for each token's acceptance window), and turns it into a `session` rule (`sid`) or a `subject` rule
+ * {@link verifyLogoutToken}), refuses a `jti` seen before (a {@link SeenTokenStore}, by default a
+ * bounded in-memory one, held for each token's acceptance window), and turns it into a `session` rule (`sid`) or a `subject` rule
  * (`sub`) through a {@link Revoker}, with reason `backchannel_logout` and actor `issuer:<iss>`, whose
  * cutoff is the logout token's `iat`: tokens the OP issued up to the logout are revoked, a login after
  * it is not, even when the same logout token is delivered (or replayed) later to another process. Every
@@ -146,7 +154,8 @@ export class BackchannelLogoutReceiver {
   readonly #revoker: Revoker;
   readonly #policy: LogoutTokenPolicy;
   readonly #preferSession: boolean;
-  readonly #seen: SeenTokenIds;
+  readonly #seen: SeenTokenStore;
+  readonly #seenScope: string;
   readonly #clock: () => number;
 
   constructor(options: BackchannelLogoutOptions) {
@@ -182,10 +191,13 @@ export class BackchannelLogoutReceiver {
     this.#revoker = options.revoker;
     this.#preferSession = options.preferSession ?? true;
     this.#clock = options.clock ?? Date.now;
-    this.#seen = new SeenTokenIds({
-      maxEntries: options.maxRememberedTokens ?? 10_000,
-      clock: this.#clock,
-    });
+    if (options.seen !== undefined && typeof options.seen?.remember !== 'function') {
+      throw config('seen must be a SeenTokenStore.');
+    }
+    this.#seen =
+      options.seen ??
+      new MemorySeenTokenStore({ maxEntries: options.maxRememberedTokens ?? 10_000, clock: this.#clock });
+    this.#seenScope = `backchannel-logout:${options.issuer}`;
     this.#policy = {
       issuer: options.issuer,
       audiences: new Set(clientIds),
@@ -213,7 +225,7 @@ export class BackchannelLogoutReceiver {
     const { claims } = await verifyLogoutToken(logoutToken, this.#keys, this.#policy, now);
     const tolerance = this.#policy.clockToleranceSec;
     const until = Math.max(claims.iat + this.#policy.maxAgeSec, claims.exp ?? 0) * 1000 + tolerance * 1000;
-    if (!this.#seen.remember(claims.jti, until)) {
+    if (!(await this.#seen.remember(this.#seenScope, claims.jti, until))) {
       throw new RevocableError('ERR_CLAIM_INVALID', 'This logout token has been received before.', {
         claim: 'jti',
       });
@@ -221,7 +233,8 @@ export class BackchannelLogoutReceiver {
     try {
       return await this.#revoke(claims);
     } catch (err) {
-      this.#seen.forget(claims.jti);
+      // Best effort: when the store cannot forget, a retry is refused as a replay until `until`.
+      await this.#seen.forget(this.#seenScope, claims.jti).catch(() => undefined);
       throw err;
     }
   }

@@ -13,6 +13,8 @@ export type RevocationReason =
   | 'token_revocation'
   | 'backchannel_logout'
   | 'session_expired'
+  /** A Security Event Token (OpenID Shared Signals / CAEP) from a configured transmitter. */
+  | 'shared_signal'
   | 'issued';
 
 /** Every reason, for validation. */
@@ -27,6 +29,7 @@ export const REVOCATION_REASONS: ReadonlySet<RevocationReason> = new Set<Revocat
   'token_revocation',
   'backchannel_logout',
   'session_expired',
+  'shared_signal',
   'issued',
 ]);
 

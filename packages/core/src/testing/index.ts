@@ -16,5 +16,10 @@ export {
   type OpenRevocationLogOptions,
   type RevocationLogUnderTest,
 } from './revocation-log.js';
+export {
+  describeSeenTokenStoreContract,
+  type OpenSeenTokenStoreOptions,
+  type SeenTokenStoreUnderTest,
+} from './seen-token-store.js';
 export { describeSessionStoreContract, type SessionStoreUnderTest } from './session-store.js';
 export { describeUserStoreContract, type UserStoreUnderTest } from './user-store.js';

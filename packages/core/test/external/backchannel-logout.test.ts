@@ -3,6 +3,7 @@ import {
   type BackchannelLogoutOptions,
   BackchannelLogoutReceiver,
   MemoryRevocationLog,
+  MemorySeenTokenStore,
   RemoteJwks,
   RevocableError,
   type RevocationLog,
@@ -268,6 +269,45 @@ describe('replay protection', () => {
     expect(JSON.parse(failed.body)).toMatchObject({ error: 'temporarily_unavailable' });
     down = false;
     expect((await receiver.handleForm(form(token))).status).toBe(200);
+  });
+
+  it('refuses a replay sent to another receiver (process) sharing the seen store, in the issuer scope', async () => {
+    const seen = new MemorySeenTokenStore({ clock });
+    const log = new MemoryRevocationLog();
+    const [first, second] = [1, 2].map(
+      () =>
+        new BackchannelLogoutReceiver({
+          issuer: ISS,
+          keys,
+          clientId: CLIENT,
+          revoker: new Revoker(log),
+          clock,
+          seen,
+        }),
+    );
+    const token = await logoutToken();
+    expect((await first!.handleForm(form(token))).status).toBe(200);
+    const replay = await second!.handleForm(form(token));
+    expect(replay.status).toBe(400);
+    expect(JSON.parse(replay.body).error_description).toMatch(/ERR_CLAIM_INVALID: .*received before/);
+    expect(await log.lastSeq()).toBe(1);
+    const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti;
+    expect(await seen.remember(`backchannel-logout:${ISS}`, jti, now + 60_000)).toBe(false);
+    expect(await seen.remember('backchannel-logout:https://other-op.example', jti, now + 60_000)).toBe(true);
+  });
+
+  it('answers temporarily_unavailable and writes nothing when the seen store is down', async () => {
+    const down = {
+      remember: () =>
+        Promise.reject(new RevocableError('ERR_LOG_UNAVAILABLE', 'The seen-token store failed.')),
+      forget: async () => {},
+      purgeExpired: async () => 0,
+    };
+    const { log, receiver } = receiverWith({ seen: down });
+    const answer = await receiver.handleForm(form(await logoutToken()));
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: 'temporarily_unavailable' });
+    expect(await log.lastSeq()).toBe(0);
   });
 
   it('rethrows errors that are not RevocableErrors (bugs are not 400s)', async () => {

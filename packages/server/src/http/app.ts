@@ -8,6 +8,7 @@ import { feedRoutes } from '../routes/feed.js';
 import { oauthRoutes } from '../routes/oauth.js';
 import { opsRoutes } from '../routes/ops.js';
 import { pageRoutes } from '../routes/pages.js';
+import { sharedSignalsRoutes } from '../routes/shared-signals.js';
 import { wellKnownRoutes } from '../routes/well-known.js';
 import type { Runtime } from '../runtime.js';
 import { BODY_LIMIT } from './body-limit.js';
@@ -126,6 +127,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   adminRoutes(app, runtime);
   opsRoutes(app, runtime);
   pageRoutes(app);
+  sharedSignalsRoutes(app, runtime);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

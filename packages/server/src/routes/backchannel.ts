@@ -53,6 +53,8 @@ export function backchannelRoutes(parent: FastifyInstance, runtime: Runtime): vo
             clientId: config.backchannelLogout!.clientId,
             revoker: runtime.revoker,
             preferSession: config.backchannelLogout!.preferSession,
+            // Replay memory in the store: a logout token replayed to another process is refused too.
+            seen: runtime.storage.seenTokens,
           }),
       );
       // An issuer unreachable now is tried again on the next logout token.

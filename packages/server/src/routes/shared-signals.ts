@@ -1,0 +1,230 @@
+import { CAEP_EVENTS_SUPPORTED, DELIVERY_METHOD, SET_MEDIA_TYPE } from '@revocable/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ServiceError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { startReceiving } from '../ssf/receiving.js';
+import { StreamRegistry, type StreamRequest, streamConfiguration } from '../ssf/streams.js';
+import { type PollArguments, SharedSignalsTransmitter, type TransmitterNotice } from '../ssf/transmitter.js';
+
+const HIDDEN = { schema: { hide: true } } as const;
+const NO_STORE = { 'cache-control': 'no-store' } as const;
+
+function bad(message: string): ServiceError {
+  return new ServiceError('ERR_BAD_REQUEST', message);
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw bad('The body must be a JSON object.');
+  return body as Record<string, unknown>;
+}
+
+/** An RFC 8936 poll body, checked. */
+function pollArguments(body: unknown): PollArguments {
+  const { ack = [], setErrs = {}, maxEvents = 25, returnImmediately = true } = objectBody(body ?? {});
+  if (!Array.isArray(ack) || ack.some((a) => typeof a !== 'string'))
+    throw bad('ack must be an array of jti strings.');
+  if (typeof setErrs !== 'object' || setErrs === null || Array.isArray(setErrs))
+    throw bad('setErrs must be an object.');
+  if (!Number.isInteger(maxEvents) || (maxEvents as number) < 0 || (maxEvents as number) > 1000) {
+    throw bad('maxEvents must be a whole number from 0 to 1000.');
+  }
+  if (typeof returnImmediately !== 'boolean') throw bad('returnImmediately must be true or false.');
+  return {
+    ack: ack as string[],
+    setErrs: setErrs as PollArguments['setErrs'],
+    maxEvents: maxEvents as number,
+    returnImmediately,
+  };
+}
+
+/**
+ * OpenID Shared Signals Framework 1.0, both ways.
+ *
+ * Transmitter (always on): `GET /.well-known/ssf-configuration`; the stream management API for
+ * confidential clients (HTTP Basic, as for the feed) — `/ssf/streams` (POST create, GET read or list,
+ * PATCH update, DELETE), `/ssf/status` (GET, POST), `/ssf/verify` (POST) — and `POST
+ * /ssf/poll/:streamId` (RFC 8936). The service's revocations go out as CAEP events.
+ *
+ * Receiver (with `--ssf-transmitter`): `POST /ssf/push` (RFC 8935) takes SETs from that transmitter;
+ * `--ssf-poll-endpoint` polls it instead.
+ *
+ * @example
+ * ```ts
+ * sharedSignalsRoutes(app, runtime);
+ * ```
+ */
+export function sharedSignalsRoutes(app: FastifyInstance, runtime: Runtime): void {
+  void app.register(async (scope) => sharedSignalsScope(scope, runtime));
+}
+
+async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promise<void> {
+  const { config, clients } = runtime;
+  const issuer = config.issuer;
+  const notice: TransmitterNotice = (level, facts, message) => app.log[level]({ ssf: facts }, message);
+  const streams = new StreamRegistry(new URL(issuer).protocol === 'http:');
+  const transmitter = new SharedSignalsTransmitter({
+    issuer,
+    keys: runtime.keys,
+    log: runtime.storage.log,
+    sessions: runtime.storage.sessions,
+    streams,
+    notice,
+  });
+  transmitter.start();
+  const receiving = startReceiving(runtime, notice);
+  app.addHook('onClose', async () => {
+    await transmitter.stop();
+    await receiving?.stop();
+  });
+
+  // A SET body arrives as text; JSON bodies keep the service's parser.
+  app.addContentTypeParser(
+    SET_MEDIA_TYPE,
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    (_request, body, done) => done(null, body),
+  );
+
+  const pollUrlOf = (streamId: string) => `${issuer}/ssf/poll/${streamId}`;
+  const clientOf = (request: FastifyRequest) =>
+    clients.authenticate(request.headers.authorization, undefined);
+  const json = (reply: FastifyReply, status: number, body: unknown) =>
+    reply
+      .code(status)
+      .headers({ ...NO_STORE, 'content-type': 'application/json' })
+      .send(JSON.stringify(body));
+
+  app.get('/.well-known/ssf-configuration', HIDDEN, async (_request, reply) =>
+    json(reply, 200, {
+      spec_version: '1_0',
+      issuer,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      delivery_methods_supported: [DELIVERY_METHOD.push, DELIVERY_METHOD.poll],
+      configuration_endpoint: `${issuer}/ssf/streams`,
+      status_endpoint: `${issuer}/ssf/status`,
+      verification_endpoint: `${issuer}/ssf/verify`,
+      authorization_schemes: [{ spec_urn: 'urn:ietf:rfc:7617' }],
+      default_subjects: 'ALL',
+      events_supported: CAEP_EVENTS_SUPPORTED,
+    }),
+  );
+
+  app.post('/ssf/streams', HIDDEN, async (request, reply) => {
+    const owner = await clientOf(request);
+    const stream = streams.create(owner, objectBody(request.body) as StreamRequest, pollUrlOf);
+    return json(reply, 201, streamConfiguration(stream, issuer));
+  });
+  app.get<{ Querystring: { stream_id?: string } }>('/ssf/streams', HIDDEN, async (request, reply) => {
+    const owner = await clientOf(request);
+    if (request.query.stream_id === undefined) {
+      return json(
+        reply,
+        200,
+        streams.list(owner).map((s) => streamConfiguration(s, issuer)),
+      );
+    }
+    return json(reply, 200, streamConfiguration(streams.get(owner, request.query.stream_id), issuer));
+  });
+  app.patch('/ssf/streams', HIDDEN, async (request, reply) => {
+    const owner = await clientOf(request);
+    const body = objectBody(request.body);
+    const stream = streams.update(streams.get(owner, body['stream_id']), body as StreamRequest, pollUrlOf);
+    return json(reply, 200, streamConfiguration(stream, issuer));
+  });
+  app.delete<{ Querystring: { stream_id?: string } }>('/ssf/streams', HIDDEN, async (request, reply) => {
+    const owner = await clientOf(request);
+    const stream = streams.get(owner, request.query.stream_id);
+    streams.delete(stream);
+    transmitter.forget(stream);
+    return reply.code(204).headers(NO_STORE).send();
+  });
+
+  app.get<{ Querystring: { stream_id?: string } }>('/ssf/status', HIDDEN, async (request, reply) => {
+    const stream = streams.get(await clientOf(request), request.query.stream_id);
+    return json(reply, 200, {
+      stream_id: stream.streamId,
+      status: stream.status,
+      ...(stream.reason && { reason: stream.reason }),
+    });
+  });
+  app.post('/ssf/status', HIDDEN, async (request, reply) => {
+    const body = objectBody(request.body);
+    const stream = streams.get(await clientOf(request), body['stream_id']);
+    const { status, reason } = body;
+    if (status !== 'enabled' && status !== 'paused' && status !== 'disabled') {
+      throw bad('status must be enabled, paused or disabled.');
+    }
+    if (reason !== undefined && typeof reason !== 'string') throw bad('reason must be a string.');
+    stream.status = status;
+    stream.reason = reason?.slice(0, 256);
+    return json(reply, 200, {
+      stream_id: stream.streamId,
+      status,
+      ...(stream.reason && { reason: stream.reason }),
+    });
+  });
+
+  app.post('/ssf/verify', HIDDEN, async (request, reply) => {
+    const body = objectBody(request.body);
+    const stream = streams.get(await clientOf(request), body['stream_id']);
+    const { state } = body;
+    if (state !== undefined && (typeof state !== 'string' || state.length > 1024)) {
+      throw bad('state must be a string of at most 1024 characters.');
+    }
+    const now = Date.now();
+    if (now - stream.lastVerificationAt < 1_000) {
+      throw new ServiceError('ERR_RATE_LIMITED', 'At most one verification request per second.', {
+        retryAfterSec: 1,
+      });
+    }
+    stream.lastVerificationAt = now;
+    transmitter.verify(stream, state);
+    return reply.code(204).headers(NO_STORE).send();
+  });
+
+  app.post<{ Params: { streamId: string } }>('/ssf/poll/:streamId', HIDDEN, async (request, reply) => {
+    const stream = streams.get(await clientOf(request), request.params.streamId);
+    if (stream.method !== DELIVERY_METHOD.poll) throw bad('This stream is delivered by push, not poll.');
+    return json(reply, 200, await transmitter.poll(stream, pollArguments(request.body)));
+  });
+
+  app.post('/ssf/push', HIDDEN, async (request, reply) => {
+    const receiver = receiving?.receiver();
+    if (receiving === undefined) {
+      throw new ServiceError(
+        'ERR_NOT_FOUND',
+        'This service receives no Shared Signals: start it with --ssf-transmitter.',
+      );
+    }
+    if (receiver === undefined) {
+      return reply
+        .code(503)
+        .headers({ ...NO_STORE, 'retry-after': '5', 'content-type': 'application/json' })
+        .send(
+          JSON.stringify({
+            err: 'temporarily_unavailable',
+            description: 'The transmitter has not been read yet.',
+          }),
+        );
+    }
+    const body = typeof request.body === 'string' ? request.body : undefined;
+    const answer = await receiver.handlePush(
+      body,
+      request.headers['content-type'],
+      request.headers.authorization,
+    );
+    if (answer.outcome !== undefined) {
+      const { action, eventType, jti, target, event } = answer.outcome;
+      request.log.info(
+        { ssf: { action, eventType, jti: jti.slice(0, 64), target: target?.kind, seq: event?.seq } },
+        'Shared Signals event received.',
+      );
+    } else if (answer.err !== undefined) {
+      request.log.warn({ ssf: { err: answer.err, status: answer.status } }, 'A pushed SET was refused.');
+    }
+    return reply
+      .code(answer.status)
+      .headers(answer.headers)
+      .send(answer.status === 202 ? undefined : answer.body);
+  });
+}
