@@ -48,6 +48,20 @@ function refuseUnparsable(_error: Error, socket: Socket): void {
   socket.destroy();
 }
 
+/** A request as the log shows it: no query string (RFC 6750 allows `?access_token=`), no headers. */
+function loggedRequest(request: { method: string; url: string; ip?: string }) {
+  return { method: request.method, path: request.url.split('?', 1)[0], ip: request.ip };
+}
+
+/** The logger settings, with requests logged without their query strings. */
+function withoutQueries(
+  logger: FastifyServerOptions['logger'],
+): Exclude<FastifyServerOptions['logger'], undefined> {
+  if (logger === false || logger === undefined) return false;
+  const base = logger === true ? {} : logger;
+  return { ...base, serializers: { ...base.serializers, req: loggedRequest as never } };
+}
+
 /**
  * Builds the edge's HTTP app (not listening): the forward-auth endpoint, the introspection endpoint,
  * the assertion keys, the health check, and the reverse proxy when there is an upstream. Nothing under
@@ -61,7 +75,7 @@ function refuseUnparsable(_error: Error, socket: Socket): void {
  */
 export async function createEdgeApp(settings: EdgeAppSettings): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: settings.logger ?? false,
+    logger: withoutQueries(settings.logger ?? false),
     clientErrorHandler: refuseUnparsable,
     return503OnClosing: true,
     forceCloseConnections: true,
