@@ -10,6 +10,9 @@ export const INTROSPECTION_PATH = '/_revocable/introspect';
 const FORM = 'application/x-www-form-urlencoded';
 const MAX_FORM_BYTES = 64 * 1024;
 
+// Failures the async verify may still turn around: an unknown key (refetch), a stale replica (introspect).
+const RETRY_ASYNC = new Set(['ERR_KEY_UNKNOWN', 'ERR_REVOCATION_STALE']);
+
 // Not about the token: the edge cannot decide now, and says so (503) rather than "inactive".
 const UNDECIDABLE = new Set(['ERR_REVOCATION_STALE', 'ERR_JWKS_UNAVAILABLE', 'ERR_LOG_UNAVAILABLE']);
 
@@ -67,6 +70,14 @@ export function introspectionRoutes(verifier: TokenVerifier, clients: Introspect
       const token = request.body.get('token');
       if (token === null || token.length === 0) return { active: false };
       try {
+        // Synchronous when the keys are known and the replica fresh (the usual case); else the async path.
+        if (verifier.verifySync !== undefined) {
+          try {
+            return activeAnswer(verifier.verifySync(token));
+          } catch (err) {
+            if (!(err instanceof RevocableError) || !RETRY_ASYNC.has(err.code)) throw err;
+          }
+        }
         return activeAnswer(await verifier.verify(token));
       } catch (err) {
         if (err instanceof RevocableError && !UNDECIDABLE.has(err.code)) return { active: false };
