@@ -89,8 +89,10 @@ export class PathRules {
     const path = query < 0 ? target : target.slice(0, query);
     if (!path.startsWith('/') || NOT_CANONICAL.test(path)) return undefined;
     const upper = method.toUpperCase();
+    // HEAD is GET without the body, and servers answer it with their GET handler: a GET rule covers it.
+    const asGet = upper === 'HEAD' ? 'GET' : upper;
     for (const rule of this.#rules) {
-      if (rule.method !== undefined && rule.method !== upper) continue;
+      if (rule.method !== undefined && rule.method !== upper && rule.method !== asGet) continue;
       if (matches(rule.pattern, path)) return rule.access;
     }
     return this.#fallback;
