@@ -1,93 +1,82 @@
-// The API: trusts the external provider by its discovery document, verifies its access tokens
-// locally (Entra ID v2 profile: typ JWT, uti), revokes them locally on the app's logout, and turns the
-// provider's back-channel logout into a revocation rule. Every route's check includes the replica.
+// The API (the Spring Boot API of the original question, here Express): it verifies the provider's
+// access tokens locally (keys from the provider's JWKS, the entra-v2 profile: typ JWT, uti) and checks
+// each one against its copy of the Revocable service's revocations, followed over the service's feed.
+// It has no logout route of its own: the SPA signs out at the service, and the feed brings the rule.
 
-import {
-  BackchannelLogoutReceiver,
-  LogFeedSource,
-  MemoryRevocationLog,
-  Replica,
-  ReplicaFollower,
-  Revoker,
-  trustIssuer,
-} from '@revocable/core';
-import { requireAuth, revoke } from '@revocable/core/express';
-import express, { type Express } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connectToService, type ServiceConnection, trustIssuer } from '@revocable/core';
+import { requireAuth } from '@revocable/core/express';
+import express from 'express';
 
 export interface ApiOptions {
-  /** The provider's issuer identifier (Entra v2: `https://login.microsoftonline.com/<tenant>/v2.0`). */
-  readonly issuer: string;
-  /** The API's audience at the provider. */
-  readonly audience: string;
-  /** The SPA's client_id: the `aud` of the provider's logout tokens. */
+  /** The Revocable service's URL (its `issuer`). */
+  readonly service: string;
+  /** This API's confidential client at the service (permission `feed`). */
   readonly clientId: string;
+  readonly clientSecret: string;
+  /** The provider's issuer (Entra v2: `https://login.microsoftonline.com/<tenant>/v2.0`). */
+  readonly issuer: string;
+  /** This API's identifier at the provider: the tokens' `aud` (Entra v2: the API's client id). */
+  readonly audience: string;
+  /** The SPA's origin, allowed to call the API from the browser. */
+  readonly spaOrigin: string;
   /** Only for the local stand-in on http://127.0.0.1. Never in production. */
   readonly allowInsecureLocalhost?: boolean;
 }
 
 export interface Api {
-  readonly app: Express;
-  close(): void;
+  readonly url: string;
+  readonly connection: ServiceConnection;
+  close(): Promise<void>;
 }
 
-export async function createApi(options: ApiOptions): Promise<Api> {
-  // The revocation log and the replica. In production the log is SQLite/PostgreSQL and each API
-  // process follows it over HTTP (SSE) or Redis; the code below stays the same.
-  // One policy for the log and the replica; the verifier takes its lifetime bound from the replica.
-  // Here 10 minutes, the stand-in provider's token lifetime (real Entra ID: 90 minutes, 5_400_000).
-  const policy = { maxTokenLifetimeMs: 600_000, clockSkewMs: 60_000 };
-  const log = new MemoryRevocationLog({ policy });
-  const replica = new Replica({ policy });
-  const follower = new ReplicaFollower(replica, new LogFeedSource(log));
-  await follower.start();
-  const revoker = new Revoker(log);
-
+/**
+ * Connects to the service, trusts the provider, and starts the API on a free port of 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const api = await startApi({ service, clientId: 'orders-api', clientSecret, issuer, audience, spaOrigin });
+ * await fetch(`${api.url}/api/orders`, { headers: { authorization: `Bearer ${token}` } });
+ * ```
+ */
+export async function startApi(options: ApiOptions): Promise<Api> {
+  const connection = await connectToService(options.service, {
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+  });
   const provider = await trustIssuer({
     issuer: options.issuer,
     audience: options.audience,
     profile: 'entra-v2', // typ JWT and uti: an explicit choice, never a default
-    revocation: replica, // tokens living longer than replica.policy allows are refused
+    revocation: connection.replica, // the service's revocations; its policy bounds the tokens' lifetime
     allowInsecureLocalhost: options.allowInsecureLocalhost ?? false,
-  });
-  const backchannel = new BackchannelLogoutReceiver({
-    issuer: provider.issuer,
-    keys: provider.keys,
-    clientId: options.clientId,
-    revoker,
-    preferSession: false, // Entra-shaped access tokens carry no sid: end all of the user's tokens
   });
 
   const app = express();
-  const signedIn = requireAuth({ verifier: provider, realm: 'api' });
-
-  app.get('/api/me', signedIn, (req, res) => {
-    res.json({ sub: req.auth!.claims.sub, uti: req.auth!.claims['uti'], scope: req.auth!.claims.scope });
-  });
-
-  // The app's own logout: the token in hand (by uti) is rejected from now on, copies included.
-  app.post('/api/logout', signedIn, async (req, res) => {
-    await revoke(revoker, req.auth);
+  // The browser calls from the SPA's origin with a bearer token: no cookies, so no credentials mode.
+  app.use((req, res, next) => {
+    if (req.get('origin') !== options.spaOrigin) return next();
+    res.set({ 'access-control-allow-origin': options.spaOrigin, vary: 'Origin' });
+    if (req.method !== 'OPTIONS') return next();
+    res.set({ 'access-control-allow-headers': 'authorization', 'access-control-allow-methods': 'GET' });
     res.sendStatus(204);
   });
 
-  // OIDC Back-Channel Logout: the provider POSTs logout_token=… when the user signs out there.
-  app.post(
-    '/backchannel-logout',
-    express.text({ type: 'application/x-www-form-urlencoded' }),
-    async (req, res) => {
-      const answer = await backchannel.handleForm(
-        typeof req.body === 'string' ? req.body : '',
-        req.get('content-type'),
-      );
-      res.status(answer.status).set(answer.headers).send(answer.body);
-    },
-  );
+  app.get('/api/orders', requireAuth({ verifier: provider, realm: 'orders' }), (req, res) => {
+    const claims = req.auth!.claims;
+    res.json({ user: claims['preferred_username'], sub: claims.sub, orders: [{ id: 1, item: 'coffee' }] });
+  });
 
+  const server: Server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve, reject) => server.once('listening', resolve).once('error', reject));
   return {
-    app,
-    close: () => {
-      follower.stop();
-      replica.close();
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connection,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await connection.close();
     },
   };
 }

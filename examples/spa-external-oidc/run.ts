@@ -1,100 +1,132 @@
-// The seed's setup: a SPA that signs users in at an external OIDC provider (Azure AD; here
-// oidc-provider as its stand-in) and an API that trusts that provider, where logging out actually
-// ends the tokens. Run: npx tsx --conditions=source examples/spa-external-oidc/run.ts
+// The question this project started from: an Angular SPA and a Spring Boot API sign users in with Azure
+// AD (Entra ID); how does logout invalidate the JWT? Here, with what runs on one machine:
+//   - an Entra ID-shaped OpenID provider (oidc-provider issuing Entra v2 access tokens: typ JWT, uti, scp),
+//   - the Revocable service (`revocable serve --config revocable.json`), trusting that provider: the
+//     revocation point, where the SPA signs out with its bearer token,
+//   - an API verifying the provider's tokens against the service's revocations (followed over its feed),
+//   - the SPA: a static page doing code + PKCE in the browser.
+// Run: npx tsx --conditions=source examples/spa-external-oidc/run.ts, then open the SPA's URL.
 
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createApi } from './api.js';
-import { type IdentityProvider, startIdentityProvider } from './identity-provider.js';
-import { Spa } from './spa.js';
-
-const CLIENT_ID = 'spa';
-const API_AUDIENCE = 'api://orders'; // Entra: the API's Application ID URI / client id
-const API_SCOPE = 'orders.read';
-const SPA_REDIRECT = 'http://127.0.0.1:5173/callback'; // the SPA's own origin; the scripted browser stops there
+import { loadConfig, type RunningService, serve } from '@revocable/server';
+import { type OidcShape, startOidcShape } from '../../e2e/support/oidc-shapes.js';
+import { type Api, startApi } from './api.js';
+import { type SpaServer, startSpaServer } from './spa-server.js';
 
 export interface Example {
-  readonly apiUrl: string;
-  readonly provider: IdentityProvider;
-  /** A new SPA instance (its own browser, so its own session at the provider). */
-  spa(): Spa;
+  readonly provider: OidcShape;
+  readonly service: RunningService;
+  /** The service's URL (its issuer). */
+  readonly serviceUrl: string;
+  readonly api: Api;
+  readonly spa: SpaServer;
+  /** The configuration file the service was started with. */
+  readonly configFile: string;
   close(): Promise<void>;
 }
 
-/** Starts the provider and the API on free ports of 127.0.0.1. */
-export async function startExample(): Promise<Example> {
-  // The API's URL must exist before the provider can register its back-channel logout endpoint.
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const provider = await startIdentityProvider({
-    clientId: CLIENT_ID,
-    redirectUri: SPA_REDIRECT,
-    backchannelLogoutUri: `${apiUrl}/backchannel-logout`,
-    apiAudience: API_AUDIENCE,
-    apiScope: API_SCOPE,
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
   });
-  const api = await createApi({
+}
+
+/**
+ * Starts the provider, the service, the API and the SPA on free ports of 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const example = await startExample();
+ * console.log(`open ${example.spa.url}/`);
+ * await example.close();
+ * ```
+ */
+export async function startExample(): Promise<Example> {
+  const spa = await startSpaServer();
+  const provider = await startOidcShape('entra-v2', { redirectUri: `${spa.url}/callback` });
+
+  // The service's configuration, as an operator writes it (camelCase keys of the flags).
+  const port = await freePort();
+  const serviceUrl = `http://localhost:${port}`;
+  const apiClient = { id: 'orders-api', secret: randomBytes(24).toString('base64url') };
+  const dir = mkdtempSync(join(tmpdir(), 'spa-external-oidc-'));
+  const configFile = join(dir, 'revocable.json');
+  const settings = {
+    issuer: serviceUrl,
+    port,
+    database: 'memory',
+    trustedIssuers: [
+      {
+        id: 'entra',
+        profile: 'entra-v2',
+        issuer: provider.issuer, // Entra: "tenant": "<tenant-guid>" instead
+        audience: provider.audience, // the API's application (client) id
+        maxTokenLifetime: provider.maxTokenLifetimeSec, // Entra: 60–90 minutes
+        allowInsecureLocalhost: true, // the stand-in speaks http on 127.0.0.1: tests only
+      },
+    ],
+    clients: [{ id: apiClient.id, secret: apiClient.secret, permissions: { feed: true } }],
+    spaOrigins: [spa.url],
+  };
+  writeFileSync(configFile, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  const service = await serve(loadConfig(['--config', configFile, '--log-level', 'warn'], {}), {
+    logger: false,
+  });
+
+  const api = await startApi({
+    service: serviceUrl,
+    clientId: apiClient.id,
+    clientSecret: apiClient.secret,
     issuer: provider.issuer,
-    audience: API_AUDIENCE,
-    clientId: CLIENT_ID,
+    audience: provider.audience,
+    spaOrigin: spa.url,
     allowInsecureLocalhost: true,
   });
-  server.on('request', api.app);
+  spa.configure({
+    issuer: provider.issuer,
+    clientId: provider.clientId,
+    resource: provider.resource,
+    scope: provider.scope,
+    apiUrl: api.url,
+    serviceUrl,
+  });
+
   return {
-    apiUrl,
     provider,
-    spa: () =>
-      new Spa({
-        issuer: provider.issuer,
-        clientId: CLIENT_ID,
-        redirectUri: SPA_REDIRECT,
-        apiAudience: API_AUDIENCE,
-        apiScope: API_SCOPE,
-      }),
+    service,
+    serviceUrl,
+    api,
+    spa,
+    configFile,
     close: async () => {
-      api.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await api.close();
+      await service.close();
       await provider.close();
+      await spa.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-async function story(): Promise<void> {
-  const example = await startExample();
-  const { apiUrl } = example;
-  const show = async (step: string, response: Response) => {
-    const body = await response.text();
-    console.log(`${step.padEnd(46)} → ${response.status} ${body.slice(0, 90)}`);
-  };
-  try {
-    console.log(`provider ${example.provider.issuer}   api ${apiUrl}\n`);
-    const spa = example.spa();
-    await spa.login();
-    const stolen = spa.accessToken; // a copy, as an XSS or a leaked log would take it
-    await show('1. login, GET /api/me', await spa.callApi(apiUrl, '/api/me'));
-    await show('2. app logout: POST /api/logout', await spa.callApi(apiUrl, '/api/logout', 'POST'));
-    await show(
-      '3. the copy taken before logout: GET /api/me',
-      await fetch(`${apiUrl}/api/me`, { headers: { authorization: `Bearer ${stolen}` } }),
-    );
-    await spa.login();
-    await show('4. login again, GET /api/me', await spa.callApi(apiUrl, '/api/me'));
-    await spa.logoutAtProvider();
-    console.log('5. sign-out at the provider: it POSTs a logout token to /backchannel-logout');
-    await show('6. the same access token: GET /api/me', await spa.callApi(apiUrl, '/api/me'));
-    // The provider's iat is in whole seconds, read as the start of the second: the subject cutoff also
-    // covers tokens issued later in the same second. A login in the next second is accepted.
-    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
-    await spa.login();
-    await show('7. login again a second later, GET /api/me', await spa.callApi(apiUrl, '/api/me'));
-  } finally {
-    await example.close();
-  }
-}
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await story();
+  const example = await startExample();
+  console.log(`provider (Entra ID stand-in)  ${example.provider.issuer}`);
+  console.log(`Revocable service             ${example.serviceUrl}   (config: ${example.configFile})`);
+  console.log(`API                           ${example.api.url}/api/orders`);
+  console.log(`\nOpen the SPA: ${example.spa.url}/\n`);
+  console.log('Sign in, call the API, copy the token from sessionStorage, sign out: the copy is refused.');
+  console.log('Ctrl-C stops everything.');
+  const stop = () => void example.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }

@@ -30,3 +30,13 @@ export type {
   SessionTouch,
 } from './sessions/session-store.js';
 export type { ClientStore, UserStore } from './sessions/user-store.js';
+export { MemoryStatusListStore } from './status-list/memory-status-list-store.js';
+export {
+  checkNow,
+  checkReadAfter,
+  checkStatusListEntry,
+  MAX_STATUS_LIST_ID_LENGTH,
+  type RecordedStatusListEntry,
+  type StatusListEntry,
+  type StatusListStore,
+} from './status-list/status-list-store.js';

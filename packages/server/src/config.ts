@@ -96,6 +96,19 @@ export interface ServiceConfig {
   readonly spaOrigins: readonly string[];
   /** `--ssf-*`: the Shared Signals transmitter this service receives CAEP events from. */
   readonly sharedSignals: SharedSignalsConfig;
+  /** `--status-list` and its settings: Token Status Lists (draft-ietf-oauth-status-list). */
+  readonly statusList: StatusListSettings;
+}
+
+/** `--status-list*`: whether access tokens carry `status.status_list`, and how the list is published. */
+export interface StatusListSettings {
+  readonly enabled: boolean;
+  /** Time between two publications of a changed list, ms. */
+  readonly intervalMs: number;
+  /** The list token's `ttl` and `Cache-Control: max-age`, seconds. */
+  readonly ttlSec: number;
+  /** Entries in the list: the most live tokens it can hold. */
+  readonly size: number;
 }
 
 /** The clock margin of the service's revocation policy: rules are kept this long past their last match. */
@@ -253,6 +266,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     clientPermissions,
     spaOrigins: originsOf(get('spa-origins')),
     sharedSignals: sharedSignalsConfigOf(get, given('audience')),
+    statusList: {
+      enabled: flagOn('status-list'),
+      intervalMs: number('status-list-interval'),
+      ttlSec: number('status-list-ttl'),
+      size: number('status-list-size'),
+    },
   };
 }
 

@@ -19,6 +19,8 @@ import { LoginThrottle } from './auth/throttle.js';
 import { UserService } from './auth/user-service.js';
 import type { ServiceConfig } from './config.js';
 import { ServiceMetrics } from './metrics.js';
+import { statusListMetrics } from './status-list/status-list-metrics.js';
+import { openStatusList, type StatusListService } from './status-list/status-list-service.js';
 import { openStorage, type Storage } from './storage.js';
 
 /** Everything a running service holds, wired together. */
@@ -48,6 +50,8 @@ export interface Runtime {
   readonly users: UserService;
   readonly clients: ClientRegistry;
   readonly metrics: ServiceMetrics;
+  /** `--status-list`: the list the access tokens name, and its publisher; `undefined` when off. */
+  readonly statusList: StatusListService | undefined;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
     connectTimeoutMs: config.dbConnectTimeoutMs,
   });
   const metrics = new ServiceMetrics();
+  let statusList: StatusListService | undefined;
   try {
     const keys = await KeyRing.open({
       store: storage.keys,
@@ -118,6 +123,11 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
     storage.log.subscribe((event) =>
       metrics.revocations.inc({ rule: event.rule.kind, reason: event.reason }),
     );
+    if (config.statusList.enabled) {
+      const onError = statusListMetrics(metrics.registry, () => statusList?.publisher);
+      const store = storage.statusLists;
+      statusList = await openStatusList(config, { issuer, keys, replica, log: storage.log, store, onError });
+    }
     const sessions = new SessionService({
       store: storage.sessions,
       issuer,
@@ -133,6 +143,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       rulePolicy: policy,
       // What the service mints, its own verifier must accept (the admin API's trusted-backend claims).
       acceptIssued: (token) => void verifierIgnoringRevocation.verifySync(token),
+      ...(statusList !== undefined && { mint: statusList.issuer.issue.bind(statusList.issuer) }),
     });
     const users = new UserService(storage.users, sessions, new PasswordHasher(), new LoginThrottle(), {
       onLoginFailure: (reason) => metrics.loginFailures.inc({ reason }),
@@ -167,8 +178,10 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       users,
       clients,
       metrics,
+      statusList,
       async close() {
         clearInterval(housekeeping);
+        await statusList?.close();
         await keys.close();
         await fanOut?.stop();
         follower.stop();
@@ -177,6 +190,7 @@ export async function openRuntime(config: ServiceConfig): Promise<Runtime> {
       },
     };
   } catch (err) {
+    await statusList?.close();
     await storage.close();
     throw err;
   }

@@ -11,8 +11,10 @@ import {
 import {
   type ClientStore,
   MemorySessionStore,
+  MemoryStatusListStore,
   MemoryUserStore,
   type SessionStore,
+  type StatusListStore,
   type UserStore,
 } from '@revocable/core/internal';
 
@@ -25,6 +27,8 @@ export interface Storage {
   readonly clients: ClientStore;
   /** Ids of one-time tokens (logout tokens, SETs) already accepted, shared through the database. */
   readonly seenTokens: SeenTokenStore;
+  /** The live entries of the Token Status Lists (`--status-list`). */
+  readonly statusLists: StatusListStore;
   /** Checks the database answers (for `/readyz`). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -64,6 +68,7 @@ export async function openStorage(
       users,
       clients: users,
       seenTokens: new MemorySeenTokenStore(),
+      statusLists: new MemoryStatusListStore(),
       ping: async () => {},
       close: () => log.close(),
     };

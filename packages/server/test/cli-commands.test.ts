@@ -22,7 +22,7 @@ import {
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
-const STORES = ['revocation log', 'key store', 'session store', 'user store'];
+const STORES = ['revocation log', 'key store', 'session store', 'user store', 'status list store'];
 
 const scratch: string[] = [];
 /** A new empty directory, removed after the file's tests. */

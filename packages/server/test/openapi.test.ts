@@ -68,7 +68,8 @@ describe('/openapi.json is a valid contract that documents every answer', () => 
   let contract: Contract;
 
   beforeAll(async () => {
-    service = await startService('memory');
+    // --status-list: its optional route is documented and checked like every other.
+    service = await startService('memory', ['--status-list']);
     http = new Http(service.url);
     document = (await http.get('/openapi.json')).body;
     contract = await Contract.of(service.url);

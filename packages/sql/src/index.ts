@@ -14,6 +14,7 @@ export { splitSchemaParameter } from './postgres-url-schema.js';
 export { SqlRevocationLog, type SqlRevocationLogOptions } from './revocation-log.js';
 export { SqlSeenTokenStore, type SqlSeenTokenStoreOptions } from './seen-token-store.js';
 export { SqlSessionStore } from './session-store.js';
+export { SqlStatusListStore } from './status-list-store.js';
 export { type OpenSqlStorageOptions, openSqlStorage, type SqlStorage } from './storage.js';
 export type { SqlStoreOptions } from './store-tables.js';
 export { SqlUserStore } from './user-store.js';

@@ -10,6 +10,7 @@ import {
 } from './revocation-log-schema.js';
 import { SEEN_TOKEN_STORE_SCHEMA } from './seen-token-store-schema.js';
 import { SESSION_STORE_SCHEMA } from './session-store-schema.js';
+import { STATUS_LIST_STORE_SCHEMA } from './status-list-store-schema.js';
 import type { StoreSchema } from './store-tables.js';
 import { TablePrefixPlugin } from './table-prefix.js';
 import { USER_STORE_SCHEMA } from './user-store-schema.js';
@@ -26,11 +27,12 @@ const STORE_SCHEMAS: readonly StoreSchema[] = [
   SESSION_STORE_SCHEMA,
   USER_STORE_SCHEMA,
   SEEN_TOKEN_STORE_SCHEMA,
+  STATUS_LIST_STORE_SCHEMA,
 ];
 
 /** One store of the service and the migrations it still lacks (empty: up to date). */
 export interface StoreMigrationStatus {
-  /** `revocation log`, `key store`, `session store` or `user store`. */
+  /** `revocation log`, `key store`, `session store`, `user store` or `status list store`. */
   readonly store: string;
   readonly pending: ReadonlyArray<{ readonly version: number; readonly name: string }>;
 }

@@ -6,7 +6,7 @@ import {
   type RevocationPolicy,
   type SeenTokenStore,
 } from '@revocable/core';
-import type { ClientStore, SessionStore, UserStore } from '@revocable/core/internal';
+import type { ClientStore, SessionStore, StatusListStore, UserStore } from '@revocable/core/internal';
 import { sql } from 'kysely';
 import { openSqlDatabase, type SqlDatabase } from './database.js';
 import { SqlKeyStore } from './key-store.js';
@@ -14,6 +14,7 @@ import { resolveStoreLocation } from './postgres-url-schema.js';
 import { SqlRevocationLog } from './revocation-log.js';
 import { SqlSeenTokenStore } from './seen-token-store.js';
 import { SqlSessionStore } from './session-store.js';
+import { SqlStatusListStore } from './status-list-store.js';
 import { SqlUserStore } from './user-store.js';
 
 /**
@@ -52,7 +53,8 @@ export interface OpenSqlStorageOptions {
 /**
  * Everything the Revocable service keeps, in one SQL database: the revocation log, signing keys,
  * sessions with their refresh tokens, users and run-time clients (`users` and `clients` are one store),
- * and the replay memory of one-time tokens (`seenTokens`: logout tokens, Security Event Tokens).
+ * the replay memory of one-time tokens (`seenTokens`: logout tokens, Security Event Tokens), and the
+ * entries of its Token Status Lists.
  *
  * @example
  * ```ts
@@ -69,6 +71,8 @@ export interface SqlStorage {
   readonly clients: ClientStore;
   /** Ids of one-time tokens already accepted, shared by every process on this database. */
   readonly seenTokens: SeenTokenStore;
+  /** The live entries of the service's Token Status Lists (used with `revocable serve --status-list`). */
+  readonly statusLists: StatusListStore;
   /** Resolves when the database answers `select 1`; rejects with `ERR_LOG_UNAVAILABLE` otherwise. */
   ping(): Promise<void>;
   /** Closes every store, then the database; later calls return the same promise. */
@@ -120,7 +124,7 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
     await database.close().catch(() => undefined);
     throw error;
   }
-  const { log, keys, sessions, users, seenTokens } = stores;
+  const { log, keys, sessions, users, seenTokens, statusLists } = stores;
   let closing: Promise<void> | undefined;
   return {
     log,
@@ -129,6 +133,7 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
     users,
     clients: users,
     seenTokens,
+    statusLists,
     async ping() {
       try {
         await sql`select 1`.execute(database.kysely);
@@ -157,6 +162,7 @@ interface Stores {
   readonly sessions: SqlSessionStore;
   readonly users: SqlUserStore;
   readonly seenTokens: SqlSeenTokenStore;
+  readonly statusLists: SqlStatusListStore;
 }
 
 /** Opens (creating or migrating) every store on `database`; closes those it opened when one fails. */
@@ -180,6 +186,7 @@ async function openStores(
       sessions: track(await SqlSessionStore.open(where)),
       users: track(await SqlUserStore.open(where)),
       seenTokens: track(await SqlSeenTokenStore.open(where)),
+      statusLists: track(await SqlStatusListStore.open(where)),
     };
   } catch (error) {
     for (const store of opened.reverse()) await store.close().catch(() => undefined);
@@ -189,6 +196,8 @@ async function openStores(
 
 async function closeStores(stores: Stores): Promise<void> {
   await Promise.allSettled(
-    [stores.log, stores.keys, stores.sessions, stores.users, stores.seenTokens].map((s) => s.close()),
+    [stores.log, stores.keys, stores.sessions, stores.users, stores.seenTokens, stores.statusLists].map((s) =>
+      s.close(),
+    ),
   );
 }

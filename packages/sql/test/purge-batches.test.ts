@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqlRevocationLog, SqlSessionStore } from '@revocable/sql';
+import { SqlRevocationLog, SqlSessionStore, SqlStatusListStore } from '@revocable/sql';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -79,6 +79,29 @@ describe('purges of a large backlog, in batches (SQLite)', () => {
       expect(await store.findRefreshToken('dead-token-17')).toBeUndefined();
       expect(await store.getSession('live-4499')).toBeDefined();
       expect(await store.findRefreshToken('live-token')).toBeDefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('purges 5,000 freed status list entries and keeps the one still held', async () => {
+    const file = freshFile();
+    const store = await SqlStatusListStore.open({ url: file });
+    const now = Date.now();
+    // Rows written straight into the table: thousands of claims, one transaction each, would be slow.
+    const db = new Database(file);
+    const entry = db.prepare(
+      `INSERT INTO status_list_entries (list, idx, seq, iss, sub, sid, kid, jti, issued_at, expires_at, free_at)
+       VALUES ('1', ?, ?, 'https://auth.example', 'u', NULL, 'k1', ?, ?, ?, ?)`,
+    );
+    db.transaction(() => {
+      for (let i = 0; i < 5_000; i++) entry.run(i, i + 1, `freed-${i}`, now - 9e6, now - 8e6, now - 7e6);
+      entry.run(5_000, 5_001, 'held', now, now + 600_000, now + 660_000);
+    })();
+    db.close();
+    try {
+      expect(await store.purge(now)).toBe(5_000);
+      expect((await store.readAfter(0)).map((e) => e.jti)).toEqual(['held']);
     } finally {
       await store.close();
     }

@@ -2,6 +2,7 @@ import {
   describeKeyStoreContract,
   describeSeenTokenStoreContract,
   describeSessionStoreContract,
+  describeStatusListStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
 import {
@@ -9,6 +10,7 @@ import {
   SqlKeyStore,
   SqlSeenTokenStore,
   SqlSessionStore,
+  SqlStatusListStore,
   type SqlStorage,
   SqlUserStore,
 } from '@revocable/sql';
@@ -53,6 +55,21 @@ describePostgres('SQL stores on PostgreSQL', () => {
   describeUserStoreContract('SqlUserStore on PostgreSQL', async () => {
     const store = await SqlUserStore.open({ url: POSTGRES_URL, schema, tablePrefix: freshPrefix('u') });
     return { users: store, clients: store, cleanup: () => store.close() };
+  });
+
+  describeStatusListStoreContract('SqlStatusListStore on PostgreSQL', async () => {
+    const where = { url: POSTGRES_URL, schema, tablePrefix: freshPrefix('sl') };
+    const stores = [await SqlStatusListStore.open(where)];
+    return {
+      store: stores[0]!,
+      another: async () => {
+        stores.push(await SqlStatusListStore.open(where)); // its own pool
+        return stores.at(-1)!;
+      },
+      cleanup: async () => {
+        for (const store of stores) await store.close();
+      },
+    };
   });
 
   describeKeyStoreContract('SqlKeyStore on PostgreSQL', async () => {
@@ -122,6 +139,9 @@ describePostgres('SQL stores on PostgreSQL', () => {
       'session_store_migrations',
       'sessions',
       'signing_keys',
+      'status_list_entries',
+      'status_list_migrations',
+      'status_list_state',
       'user_store_migrations',
       'users',
     ]);

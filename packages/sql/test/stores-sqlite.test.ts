@@ -6,6 +6,7 @@ import {
   describeKeyStoreContract,
   describeSeenTokenStoreContract,
   describeSessionStoreContract,
+  describeStatusListStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
 import {
@@ -14,6 +15,7 @@ import {
   SqlKeyStore,
   SqlSeenTokenStore,
   SqlSessionStore,
+  SqlStatusListStore,
   type SqlStorage,
   SqlUserStore,
 } from '@revocable/sql';
@@ -47,6 +49,23 @@ describeUserStoreContract('SqlUserStore on a SQLite file', async () => {
     await remove();
   };
   return { users: store, clients: store, cleanup };
+});
+
+describeStatusListStoreContract('SqlStatusListStore on a SQLite file', async () => {
+  const { file, remove } = tempFile();
+  const stores = [await SqlStatusListStore.open({ url: file })];
+  return {
+    store: stores[0]!,
+    // Its own connection to the file: claims from two handles queue on SQLite's write lock.
+    another: async () => {
+      stores.push(await SqlStatusListStore.open({ url: file }));
+      return stores.at(-1)!;
+    },
+    cleanup: async () => {
+      for (const store of stores) await store.close();
+      await remove();
+    },
+  };
 });
 
 describeKeyStoreContract('SqlKeyStore on a SQLite file', async () => {
@@ -166,6 +185,7 @@ describe('openSqlStorage on SQLite', () => {
       ['user_store_migrations', [1, 2]],
       ['key_store_migrations', [1]],
       ['seen_token_store_migrations', [1]],
+      ['status_list_migrations', [1]],
     ] as const) {
       const rows = await history.selectFrom(table).select('version').orderBy('version').execute();
       expect(rows.map((row) => row.version)).toEqual(versions);

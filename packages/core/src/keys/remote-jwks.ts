@@ -43,7 +43,11 @@ export interface SkippedJwk {
 }
 
 class RemoteKey implements VerificationKey {
-  readonly verifyUntil = Number.POSITIVE_INFINITY;
+  /**
+   * The last successful fetch that listed this key plus `expireAfterMs`: past it, the verifier's cache
+   * of tokens this key verified stops answering too (not only `get`).
+   */
+  verifyUntil = Number.POSITIVE_INFINITY;
   readonly signatureLength: number;
   removed = false;
 
@@ -327,6 +331,7 @@ export class RemoteJwks implements KeyResolver {
       this.#apply(keys);
       this.#skipped = skipped;
       this.#fetchedAt = this.#clock();
+      for (const key of keys.values()) key.verifyUntil = this.#fetchedAt + this.#expireAfterMs;
       this.#lastError = undefined;
     } catch (err) {
       this.#lastError =

@@ -322,4 +322,38 @@ describe('RemoteJwks expireAfterMs', () => {
     expect(keys.kids).toEqual([]);
     await expect(keys.refresh('k1')).rejects.toMatchObject({ code: 'ERR_JWKS_UNAVAILABLE' });
   });
+
+  it('ends a cached verification with the key: a token verified before the outage is refused after expiry', async () => {
+    const server = await op();
+    let now = Date.now();
+    const keys = new RemoteJwks({
+      url: `${server.origin}/jwks`,
+      allowInsecureLocalhost: true,
+      maxAgeMs: 10_000,
+      cooldownMs: 1_000,
+      expireAfterMs: 60_000,
+      clock: () => now,
+    });
+    await keys.load();
+    const verifier = new Verifier({
+      keys,
+      issuer: server.issuer,
+      audience: 'api',
+      revocation: 'none',
+      clock: () => now,
+    });
+    const iat = Math.floor(now / 1000);
+    const token = await sign(key, {
+      iss: server.issuer,
+      sub: 'u',
+      aud: 'api',
+      iat,
+      exp: iat + 300,
+      jti: 'j',
+    });
+    expect(verifier.verifySync(token).claims.sub).toBe('u'); // cached from here on
+    server.up = false;
+    now += 61_000;
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_JWKS_UNAVAILABLE' });
+  });
 });

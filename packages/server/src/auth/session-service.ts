@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type AccessTokenIssuer,
+  type AccessTokenRequest,
   DEFAULT_REVOCATION_POLICY,
   type IssuedAccessToken,
   type RevocationEvent,
@@ -70,7 +71,6 @@ export interface OpenSessionRequest extends ClientContext {
  */
 export class SessionService {
   readonly #store: SessionStore;
-  readonly #issuer: AccessTokenIssuer;
   readonly #revoker: Revoker;
   readonly #iss: string;
   readonly #policy: SessionPolicy;
@@ -79,6 +79,7 @@ export class SessionService {
   readonly #clock: () => number;
   readonly #rulePolicy: RevocationPolicy;
   readonly #acceptIssued: (token: string) => void;
+  readonly #mint: (request: AccessTokenRequest) => Promise<IssuedAccessToken>;
   #lastCutoff = 0;
 
   constructor(deps: {
@@ -98,9 +99,10 @@ export class SessionService {
      * is never opened.
      */
     acceptIssued?: (token: string) => void;
+    /** Signs an access token; default `issuer.issue`. `--status-list` gives each token its list entry here. */
+    mint?: (request: AccessTokenRequest) => Promise<IssuedAccessToken>;
   }) {
     this.#store = deps.store;
-    this.#issuer = deps.issuer;
     this.#revoker = deps.revoker;
     this.#iss = deps.iss;
     this.#policy = deps.policy;
@@ -109,6 +111,7 @@ export class SessionService {
     this.#clock = deps.clock ?? Date.now;
     this.#rulePolicy = deps.rulePolicy ?? DEFAULT_REVOCATION_POLICY;
     this.#acceptIssued = deps.acceptIssued ?? (() => {});
+    this.#mint = deps.mint ?? (async (request) => deps.issuer.issue(request));
   }
 
   /** Opens a session and returns its first tokens. */
@@ -133,7 +136,7 @@ export class SessionService {
     };
     // Sign and check first: a request the issuer refuses (bad claims), or a token verifiers would
     // refuse (too large), must not leave a session behind.
-    const access = this.#accessToken(session, now);
+    const access = await this.#accessToken(session, now);
     this.#acceptIssued(access.set.accessToken);
     await this.#store.createSession(session, {
       hash: refresh.hash,
@@ -218,7 +221,7 @@ export class SessionService {
     if (keep === undefined) return { ended };
     const session = await this.#store.getSession(keep);
     if (!session || !isSessionLive(session, this.#clock())) return { ended };
-    const access = this.#accessToken(session, await this.#issueTime());
+    const access = await this.#accessToken(session, await this.#issueTime());
     await this.#allow(access);
     return { ended, kept: { accessToken: access.set.accessToken, expiresIn: access.set.expiresIn } };
   }
@@ -277,7 +280,7 @@ export class SessionService {
   }
 
   async #tokens(session: SessionRecord, issuedAtMs: number, refreshToken: string): Promise<TokenSet> {
-    const access = this.#accessToken(session, issuedAtMs);
+    const access = await this.#accessToken(session, issuedAtMs);
     await this.#allow(access);
     return { ...access.set, refreshToken, sessionId: session.id };
   }
@@ -288,8 +291,8 @@ export class SessionService {
     return this.#clock();
   }
 
-  #accessToken(session: SessionRecord, issuedAtMs: number): IssuedAccess {
-    const issued = this.#issuer.issue({
+  async #accessToken(session: SessionRecord, issuedAtMs: number): Promise<IssuedAccess> {
+    const issued = await this.#mint({
       sub: session.sub,
       sid: session.id,
       clientId: session.clientId,

@@ -11,6 +11,7 @@ import { pageRoutes } from '../routes/pages.js';
 import { sharedSignalsRoutes } from '../routes/shared-signals.js';
 import { wellKnownRoutes } from '../routes/well-known.js';
 import type { Runtime } from '../runtime.js';
+import { statusListRoutes } from '../status-list/status-list-route.js';
 import { BODY_LIMIT } from './body-limit.js';
 import { installErrorHandling } from './error-handler.js';
 import { COMPONENTS, errorAnswers, frameworkErrors, SECURITY_SCHEMES } from './openapi-schemas.js';
@@ -126,6 +127,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   feedRoutes(app, runtime);
   adminRoutes(app, runtime);
   opsRoutes(app, runtime);
+  if (runtime.statusList !== undefined) statusListRoutes(app, runtime.statusList);
   pageRoutes(app);
   sharedSignalsRoutes(app, runtime);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

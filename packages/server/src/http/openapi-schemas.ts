@@ -146,6 +146,7 @@ const STATUS_MEANING: Record<number, string> = {
   401: 'The credential is missing, wrong, expired or revoked (with WWW-Authenticate).',
   403: 'Authenticated, but not allowed.',
   404: 'No such resource.',
+  406: 'No media type the Accept header allows can be served (ERR_NOT_ACCEPTABLE).',
   409: 'A conflict with what exists.',
   413: 'The body is larger than the limit (ERR_BODY_TOO_LARGE).',
   415: 'The body is not JSON (ERR_UNSUPPORTED_MEDIA_TYPE; /oauth/* also take forms).',

@@ -1,5 +1,5 @@
-// oidc-provider ships no type declarations: this is the slice of its API the external-issuer tests and
-// examples/spa-external-oidc drive (both are type-checked by tsconfig.test.json, which includes this file).
+// oidc-provider ships no type declarations: this is the slice of its API the external-issuer tests,
+// e2e/support/oidc-shapes.ts and examples drive (all type-checked by tsconfig.test.json, which includes this file).
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 
