@@ -9,6 +9,8 @@
 // follow; this process then revokes one token id at a time (`POST /admin/revocations`, awaited: the
 // acknowledgement is the 201 with the event), after a warm-up. Each verifier records when the event made
 // the id rejected by its replica (the verifier's revocation hook) on the machine-wide monotonic clock.
+// Then `revocable edge` (bench/lib/propagation-edge.ts) follows the SSE feed alone and is measured the
+// same way: revoke acknowledged → the replica its every request consults rejects the id (edge_*).
 // A revocation's figure is the latest of the 8 (rejected by every process), less the acknowledgement
 // instant; it is 0 when every process rejected the token before the issuer's answer arrived.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -206,6 +208,15 @@ export const run: Suite = async ({ mode, log }) => {
 
     const redisFigures = await measure('redis', issuer.ready.url, verifiers, settings, log);
     const sseFigures = await measure('sse', issuer.ready.url, verifiers, settings, log);
+    // `revocable edge` as one more follower (the service's SSE feed): revoke acknowledged → the edge refuses.
+    const edge = await startChild(
+      new URL('./lib/propagation-edge.ts', import.meta.url),
+      [JSON.stringify(verifierConfig)],
+      log,
+    );
+    children.push(edge);
+    const edgeFigures = await measure('sse', issuer.ready.url, [edge], settings, log);
+    await edge.close();
 
     const results: BenchResult[] = [];
     const add = (name: string, value: number, unit: string) => results.push({ name, value, unit });
@@ -223,6 +234,9 @@ export const run: Suite = async ({ mode, log }) => {
       add(`${name}_from_request_p50`, percentile(figures.fromRequest, 50), 'ms');
       add(`${name}_from_request_p99`, percentile(figures.fromRequest, 99), 'ms');
     }
+    add('edge_p50', percentile(edgeFigures.all, 50), 'ms');
+    add('edge_p99', percentile(edgeFigures.all, 99), 'ms');
+    add('edge_max', percentile(edgeFigures.all, 100), 'ms');
     add('revocations_per_transport', settings.revocations, 'revocations');
     add('verifier_processes', VERIFIERS, 'processes');
     return {
@@ -232,8 +246,14 @@ export const run: Suite = async ({ mode, log }) => {
         redis_p50_ms: percentile(redisFigures.all, 50),
         redis_p99_ms: percentile(redisFigures.all, 99),
         sse_p99_ms: percentile(sseFigures.all, 99),
+        edge_p99_ms: percentile(edgeFigures.all, 99),
       },
-      targets: { redis_p50_ms: '<= 5', redis_p99_ms: '<= 50', sse_p99_ms: '<= 100' },
+      targets: {
+        redis_p50_ms: '<= 5',
+        redis_p99_ms: '<= 50',
+        sse_p99_ms: '<= 100',
+        edge_p99_ms: '<= 50',
+      },
       notes: [
         `${machine()}; issuer on ${database.label}; ${VERIFIERS} verifier processes; loopback.`,
         'Figures: ms from the 201 of POST /admin/revocations to the id rejected by every verifier (all8) or by each (each); 0 when rejected before the 201 arrived. from_request: from sending the revoke call (so including the durable commit) to rejected by every verifier.',

@@ -1,7 +1,7 @@
 // Benchmark entry point: `npm run bench -- <suite> [--json] [--quick|--full]`. See docs/benchmarks.md.
 import { machine, type Suite, type SuiteReport } from './lib/suite.js';
 
-const SUITES = ['verify', 'revocation', 'sessions', 'http', 'propagation', 'status-list'] as const;
+const SUITES = ['verify', 'revocation', 'sessions', 'http', 'propagation', 'status-list', 'edge'] as const;
 
 function printTable(report: SuiteReport): void {
   console.log(`\n${report.suite} — ${machine()} — ${new Date().toISOString()}\n`);

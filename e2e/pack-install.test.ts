@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The packages as a user gets them: `npm run build` once, `npm pack` each workspace, then the five
+// The packages as a user gets them: `npm run build` once, `npm pack` each workspace, then the six
 // tarballs installed together with `npm install ./a.tgz ./b.tgz …` into an empty project under the
 // system's temporary folder (no workspace links, no monorepo build around it). There every entry point
 // is loaded with `import` and with `require()` (Node's require(esm), for CommonJS projects such as
@@ -23,7 +23,7 @@ if (!RUN)
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const fromRoot = createRequire(join(ROOT, 'package.json'));
-const WORKSPACES = ['core', 'sql', 'redis', 'server', 'client'] as const;
+const WORKSPACES = ['core', 'sql', 'redis', 'server', 'client', 'edge'] as const;
 
 /** Every entry point of every package, with one export it must have. */
 const ENTRIES: Record<string, string> = {
@@ -41,6 +41,7 @@ const ENTRIES: Record<string, string> = {
   '@revocable/server': 'loadConfig',
   '@revocable/server/internal': 'ClientRegistry',
   '@revocable/client': 'RevocableClient',
+  '@revocable/edge': 'startEdge',
 };
 /** Imports vitest, which refuses to load outside a vitest run: loaded by a vitest run in the project. */
 const UNDER_VITEST = '@revocable/core/testing';
@@ -200,7 +201,7 @@ describe.skipIf(!RUN)('the packages, packed and installed from their tarballs in
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('packs five tarballs of built files, with no tests, databases, secrets or build state', () => {
+  it('packs six tarballs of built files, with no tests, databases, secrets or build state', () => {
     expect(packed.map((p) => p.name).sort()).toEqual(WORKSPACES.map((w) => `@revocable/${w}`).sort());
     for (const { name, files } of packed) {
       const paths = files.map((f) => f.path);

@@ -13,6 +13,13 @@ export interface LoadOptions {
   /** Headers of each request, cycled in order by every connection; one entry = the same request each time. */
   readonly headers: readonly Record<string, string>[];
   readonly path?: string;
+  /** Whole requests (method, path, headers, body) cycled instead of `headers` on `path`: for POST loads. */
+  readonly requests?: readonly {
+    readonly method: 'GET' | 'POST';
+    readonly path: string;
+    readonly headers: Record<string, string>;
+    readonly body?: string;
+  }[];
 }
 
 /** What one run measured. */
@@ -60,11 +67,13 @@ function rank(sorted: Float64Array, p: number): number {
 
 /** Runs autocannon once and summarizes it. */
 export async function load(options: LoadOptions): Promise<LoadResult> {
-  const requests = options.headers.map((headers) => ({
-    method: 'GET' as const,
-    path: options.path ?? '/resource',
-    headers: { ...headers },
-  }));
+  const requests =
+    options.requests?.map((r) => ({ ...r, headers: { ...r.headers } })) ??
+    options.headers.map((headers) => ({
+      method: 'GET' as const,
+      path: options.path ?? '/resource',
+      headers: { ...headers },
+    }));
   const times = new Samples();
   const cpuBefore = process.cpuUsage();
   const wallBefore = process.hrtime.bigint();

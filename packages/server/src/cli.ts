@@ -1,6 +1,7 @@
 import { isRevocableError } from '@revocable/core';
 import { clientAdd, clientList, clientRemove } from './commands/client.js';
 import { CommandError, usageError } from './commands/command-error.js';
+import { edge } from './commands/edge.js';
 import { keysList, keysRewrap, keysRotate } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
 import { revoke } from './commands/revoke.js';
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, Command | Readonly<Record<string, Comman
   keys: { list: keysList, rotate: keysRotate, rewrap: keysRewrap },
   revoke,
   sessions: { list: sessionsList },
+  edge,
 };
 
 /** The command `argv` names and the arguments it gets, or `ERR_USAGE`. */

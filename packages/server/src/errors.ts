@@ -29,6 +29,9 @@ export type ServiceErrorCode =
   | 'ERR_SESSION_NOT_FOUND'
   | 'ERR_RULE_FORBIDDEN'
   | 'ERR_UNAVAILABLE'
+  // Answered by `revocable edge` (@revocable/edge) in front of an API; listed so one switch covers both.
+  | 'ERR_UPSTREAM_UNAVAILABLE'
+  | 'ERR_UPSTREAM_TIMEOUT'
   | 'ERR_INTERNAL';
 
 const STATUS: Readonly<Record<ServiceErrorCode, number>> = {
@@ -56,6 +59,8 @@ const STATUS: Readonly<Record<ServiceErrorCode, number>> = {
   ERR_SESSION_NOT_FOUND: 404,
   ERR_RULE_FORBIDDEN: 403,
   ERR_UNAVAILABLE: 503,
+  ERR_UPSTREAM_UNAVAILABLE: 502,
+  ERR_UPSTREAM_TIMEOUT: 504,
   ERR_INTERNAL: 500,
 };
 

@@ -20,6 +20,7 @@ export const USAGE = {
   revoke:
     'revocable revoke user <sub> | session <sid> | token <jwt|jti> | key <kid> | issuer <iss> [--expires-at T] [--actor A] [--database D | --url U]',
   sessionsList: 'revocable sessions list <sub> [--json] [--database D | --url U]',
+  edge: 'revocable edge --service U --client-id ID [--upstream URL] [options] (see @revocable/edge)',
   version: 'revocable --version',
 } as const;
 
