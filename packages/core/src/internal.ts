@@ -30,3 +30,4 @@ export type {
   SessionTouch,
 } from './sessions/session-store.js';
 export type { ClientStore, UserStore } from './sessions/user-store.js';
+export { checkStreamId, checkStreamNumber } from './shared-signals/stream-store.js';

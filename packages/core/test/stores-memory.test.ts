@@ -1,9 +1,10 @@
-import { MemoryKeyStore, MemorySeenTokenStore } from '@revocable/core';
+import { MemoryKeyStore, MemorySeenTokenStore, MemoryStreamStore } from '@revocable/core';
 import { MemorySessionStore, MemoryUserStore } from '@revocable/core/internal';
 import {
   describeKeyStoreContract,
   describeSeenTokenStoreContract,
   describeSessionStoreContract,
+  describeStreamStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
 
@@ -16,3 +17,4 @@ describeKeyStoreContract('memory', async () => ({ store: new MemoryKeyStore() })
 describeSeenTokenStoreContract('memory', async ({ clock }) => ({
   store: new MemorySeenTokenStore({ clock }),
 }));
+describeStreamStoreContract('memory', async () => ({ store: new MemoryStreamStore() }));

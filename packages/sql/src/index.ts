@@ -16,4 +16,5 @@ export { SqlSeenTokenStore, type SqlSeenTokenStoreOptions } from './seen-token-s
 export { SqlSessionStore } from './session-store.js';
 export { type OpenSqlStorageOptions, openSqlStorage, type SqlStorage } from './storage.js';
 export type { SqlStoreOptions } from './store-tables.js';
+export { SqlStreamStore } from './stream-store.js';
 export { SqlUserStore } from './user-store.js';

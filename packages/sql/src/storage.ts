@@ -5,6 +5,7 @@ import {
   type RevocationLog,
   type RevocationPolicy,
   type SeenTokenStore,
+  type StreamStore,
 } from '@revocable/core';
 import type { ClientStore, SessionStore, UserStore } from '@revocable/core/internal';
 import { sql } from 'kysely';
@@ -14,6 +15,7 @@ import { resolveStoreLocation } from './postgres-url-schema.js';
 import { SqlRevocationLog } from './revocation-log.js';
 import { SqlSeenTokenStore } from './seen-token-store.js';
 import { SqlSessionStore } from './session-store.js';
+import { SqlStreamStore } from './stream-store.js';
 import { SqlUserStore } from './user-store.js';
 
 /**
@@ -52,7 +54,8 @@ export interface OpenSqlStorageOptions {
 /**
  * Everything the Revocable service keeps, in one SQL database: the revocation log, signing keys,
  * sessions with their refresh tokens, users and run-time clients (`users` and `clients` are one store),
- * and the replay memory of one-time tokens (`seenTokens`: logout tokens, Security Event Tokens).
+ * the replay memory of one-time tokens (`seenTokens`: logout tokens, Security Event Tokens), and the
+ * Shared Signals streams with their queued SETs (`streams`).
  *
  * @example
  * ```ts
@@ -69,6 +72,8 @@ export interface SqlStorage {
   readonly clients: ClientStore;
   /** Ids of one-time tokens already accepted, shared by every process on this database. */
   readonly seenTokens: SeenTokenStore;
+  /** Shared Signals streams and their unacknowledged SETs, shared by every process on this database. */
+  readonly streams: StreamStore;
   /** Resolves when the database answers `select 1`; rejects with `ERR_LOG_UNAVAILABLE` otherwise. */
   ping(): Promise<void>;
   /** Closes every store, then the database; later calls return the same promise. */
@@ -120,7 +125,7 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
     await database.close().catch(() => undefined);
     throw error;
   }
-  const { log, keys, sessions, users, seenTokens } = stores;
+  const { log, keys, sessions, users, seenTokens, streams } = stores;
   let closing: Promise<void> | undefined;
   return {
     log,
@@ -129,6 +134,7 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
     users,
     clients: users,
     seenTokens,
+    streams,
     async ping() {
       try {
         await sql`select 1`.execute(database.kysely);
@@ -157,6 +163,7 @@ interface Stores {
   readonly sessions: SqlSessionStore;
   readonly users: SqlUserStore;
   readonly seenTokens: SqlSeenTokenStore;
+  readonly streams: SqlStreamStore;
 }
 
 /** Opens (creating or migrating) every store on `database`; closes those it opened when one fails. */
@@ -180,6 +187,7 @@ async function openStores(
       sessions: track(await SqlSessionStore.open(where)),
       users: track(await SqlUserStore.open(where)),
       seenTokens: track(await SqlSeenTokenStore.open(where)),
+      streams: track(await SqlStreamStore.open(where)),
     };
   } catch (error) {
     for (const store of opened.reverse()) await store.close().catch(() => undefined);
@@ -189,6 +197,8 @@ async function openStores(
 
 async function closeStores(stores: Stores): Promise<void> {
   await Promise.allSettled(
-    [stores.log, stores.keys, stores.sessions, stores.users, stores.seenTokens].map((s) => s.close()),
+    [stores.log, stores.keys, stores.sessions, stores.users, stores.seenTokens, stores.streams].map((s) =>
+      s.close(),
+    ),
   );
 }

@@ -2,6 +2,7 @@ import {
   describeKeyStoreContract,
   describeSeenTokenStoreContract,
   describeSessionStoreContract,
+  describeStreamStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
 import {
@@ -10,6 +11,7 @@ import {
   SqlSeenTokenStore,
   SqlSessionStore,
   type SqlStorage,
+  SqlStreamStore,
   SqlUserStore,
 } from '@revocable/sql';
 import pg from 'pg';
@@ -90,6 +92,26 @@ describePostgres('SQL stores on PostgreSQL', () => {
     };
   });
 
+  describeStreamStoreContract('SqlStreamStore on PostgreSQL', async () => {
+    const where = { url: POSTGRES_URL, schema, tablePrefix: freshPrefix('ssf') };
+    const stores = [await SqlStreamStore.open(where)];
+    return {
+      store: stores[0]!,
+      another: async () => {
+        stores.push(await SqlStreamStore.open(where)); // its own pool
+        return stores.at(-1)!;
+      },
+      reopen: async () => {
+        for (const store of stores) await store.close();
+        stores.push(await SqlStreamStore.open(where));
+        return stores.at(-1)!;
+      },
+      cleanup: async () => {
+        for (const store of stores) await store.close();
+      },
+    };
+  });
+
   const opened: { close(): Promise<void> }[] = [];
   afterEach(async () => {
     for (const store of opened.splice(0)) await store.close();
@@ -122,6 +144,10 @@ describePostgres('SQL stores on PostgreSQL', () => {
       'session_store_migrations',
       'sessions',
       'signing_keys',
+      'ssf_cursor',
+      'ssf_events',
+      'ssf_streams',
+      'stream_store_migrations',
       'user_store_migrations',
       'users',
     ]);

@@ -6,6 +6,7 @@ import {
   describeKeyStoreContract,
   describeSeenTokenStoreContract,
   describeSessionStoreContract,
+  describeStreamStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
 import {
@@ -15,6 +16,7 @@ import {
   SqlSeenTokenStore,
   SqlSessionStore,
   type SqlStorage,
+  SqlStreamStore,
   SqlUserStore,
 } from '@revocable/sql';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -78,6 +80,27 @@ describeSeenTokenStoreContract('SqlSeenTokenStore on a SQLite file', async ({ cl
     store: stores[0]!,
     another: async () => {
       stores.push(await SqlSeenTokenStore.open({ url: file, clock })); // its own connection
+      return stores.at(-1)!;
+    },
+    cleanup: async () => {
+      for (const store of stores) await store.close();
+      await remove();
+    },
+  };
+});
+
+describeStreamStoreContract('SqlStreamStore on a SQLite file', async () => {
+  const { file, remove } = tempFile();
+  const stores = [await SqlStreamStore.open({ url: file })];
+  return {
+    store: stores[0]!,
+    another: async () => {
+      stores.push(await SqlStreamStore.open({ url: file })); // its own connection
+      return stores.at(-1)!;
+    },
+    reopen: async () => {
+      for (const store of stores) await store.close();
+      stores.push(await SqlStreamStore.open({ url: file }));
       return stores.at(-1)!;
     },
     cleanup: async () => {
@@ -166,6 +189,7 @@ describe('openSqlStorage on SQLite', () => {
       ['user_store_migrations', [1, 2]],
       ['key_store_migrations', [1]],
       ['seen_token_store_migrations', [1]],
+      ['stream_store_migrations', [1]],
     ] as const) {
       const rows = await history.selectFrom(table).select('version').orderBy('version').execute();
       expect(rows.map((row) => row.version)).toEqual(versions);

@@ -22,4 +22,5 @@ export {
   type SeenTokenStoreUnderTest,
 } from './seen-token-store.js';
 export { describeSessionStoreContract, type SessionStoreUnderTest } from './session-store.js';
+export { describeStreamStoreContract, type StreamStoreUnderTest } from './stream-store.js';
 export { describeUserStoreContract, type UserStoreUnderTest } from './user-store.js';
