@@ -4,9 +4,11 @@ import {
   MemoryKeyStore,
   MemoryRevocationLog,
   MemorySeenTokenStore,
+  MemoryStreamStore,
   type RevocationLog,
   type RevocationPolicy,
   type SeenTokenStore,
+  type StreamStore,
 } from '@revocable/core';
 import {
   type ClientStore,
@@ -25,6 +27,8 @@ export interface Storage {
   readonly clients: ClientStore;
   /** Ids of one-time tokens (logout tokens, SETs) already accepted, shared through the database. */
   readonly seenTokens: SeenTokenStore;
+  /** Shared Signals streams and their queued SETs, shared through the database. */
+  readonly streams: StreamStore;
   /** Checks the database answers (for `/readyz`). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -64,6 +68,7 @@ export async function openStorage(
       users,
       clients: users,
       seenTokens: new MemorySeenTokenStore(),
+      streams: new MemoryStreamStore(),
       ping: async () => {},
       close: () => log.close(),
     };

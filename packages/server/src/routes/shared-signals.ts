@@ -62,15 +62,24 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
   const { config, clients } = runtime;
   const issuer = config.issuer;
   const notice: TransmitterNotice = (level, facts, message) => app.log[level]({ ssf: facts }, message);
-  const streams = new StreamRegistry(new URL(issuer).protocol === 'http:');
+  const pollUrlOf = (streamId: string) => `${issuer}/ssf/poll/${streamId}`;
+  const streams = new StreamRegistry({
+    store: runtime.storage.streams,
+    allowHttp: new URL(issuer).protocol === 'http:',
+    pollUrlOf,
+    lastSeq: () => runtime.storage.log.lastSeq(),
+  });
   const transmitter = new SharedSignalsTransmitter({
     issuer,
     keys: runtime.keys,
     log: runtime.storage.log,
     sessions: runtime.storage.sessions,
     streams,
+    store: runtime.storage.streams,
     notice,
   });
+  /** When each stream last asked for a verification event (this process's count; at most one a second). */
+  const lastVerification = new Map<string, number>();
   transmitter.start();
   const receiving = startReceiving(runtime, notice);
   app.addHook('onClose', async () => {
@@ -85,7 +94,6 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
     (_request, body, done) => done(null, body),
   );
 
-  const pollUrlOf = (streamId: string) => `${issuer}/ssf/poll/${streamId}`;
   const clientOf = (request: FastifyRequest) =>
     clients.authenticate(request.headers.authorization, undefined);
   const json = (reply: FastifyReply, status: number, body: unknown) =>
@@ -111,7 +119,7 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
 
   app.post('/ssf/streams', HIDDEN, async (request, reply) => {
     const owner = await clientOf(request);
-    const stream = streams.create(owner, objectBody(request.body) as StreamRequest, pollUrlOf);
+    const stream = await streams.create(owner, objectBody(request.body) as StreamRequest);
     return json(reply, 201, streamConfiguration(stream, issuer));
   });
   app.get<{ Querystring: { stream_id?: string } }>('/ssf/streams', HIDDEN, async (request, reply) => {
@@ -120,27 +128,27 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
       return json(
         reply,
         200,
-        streams.list(owner).map((s) => streamConfiguration(s, issuer)),
+        (await streams.list(owner)).map((s) => streamConfiguration(s, issuer)),
       );
     }
-    return json(reply, 200, streamConfiguration(streams.get(owner, request.query.stream_id), issuer));
+    return json(reply, 200, streamConfiguration(await streams.get(owner, request.query.stream_id), issuer));
   });
   app.patch('/ssf/streams', HIDDEN, async (request, reply) => {
     const owner = await clientOf(request);
     const body = objectBody(request.body);
-    const stream = streams.update(streams.get(owner, body['stream_id']), body as StreamRequest, pollUrlOf);
+    const stream = await streams.update(await streams.get(owner, body['stream_id']), body as StreamRequest);
     return json(reply, 200, streamConfiguration(stream, issuer));
   });
   app.delete<{ Querystring: { stream_id?: string } }>('/ssf/streams', HIDDEN, async (request, reply) => {
     const owner = await clientOf(request);
-    const stream = streams.get(owner, request.query.stream_id);
-    streams.delete(stream);
+    const stream = await streams.get(owner, request.query.stream_id);
+    await streams.delete(stream);
     transmitter.forget(stream);
     return reply.code(204).headers(NO_STORE).send();
   });
 
   app.get<{ Querystring: { stream_id?: string } }>('/ssf/status', HIDDEN, async (request, reply) => {
-    const stream = streams.get(await clientOf(request), request.query.stream_id);
+    const stream = await streams.get(await clientOf(request), request.query.stream_id);
     return json(reply, 200, {
       stream_id: stream.streamId,
       status: stream.status,
@@ -149,14 +157,13 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
   });
   app.post('/ssf/status', HIDDEN, async (request, reply) => {
     const body = objectBody(request.body);
-    const stream = streams.get(await clientOf(request), body['stream_id']);
+    const current = await streams.get(await clientOf(request), body['stream_id']);
     const { status, reason } = body;
     if (status !== 'enabled' && status !== 'paused' && status !== 'disabled') {
       throw bad('status must be enabled, paused or disabled.');
     }
     if (reason !== undefined && typeof reason !== 'string') throw bad('reason must be a string.');
-    stream.status = status;
-    stream.reason = reason?.slice(0, 256);
+    const stream = await streams.setStatus(current, status, reason?.slice(0, 256));
     return json(reply, 200, {
       stream_id: stream.streamId,
       status,
@@ -166,24 +173,24 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
 
   app.post('/ssf/verify', HIDDEN, async (request, reply) => {
     const body = objectBody(request.body);
-    const stream = streams.get(await clientOf(request), body['stream_id']);
+    const stream = await streams.get(await clientOf(request), body['stream_id']);
     const { state } = body;
     if (state !== undefined && (typeof state !== 'string' || state.length > 1024)) {
       throw bad('state must be a string of at most 1024 characters.');
     }
     const now = Date.now();
-    if (now - stream.lastVerificationAt < 1_000) {
+    if (now - (lastVerification.get(stream.streamId) ?? 0) < 1_000) {
       throw new ServiceError('ERR_RATE_LIMITED', 'At most one verification request per second.', {
         retryAfterSec: 1,
       });
     }
-    stream.lastVerificationAt = now;
-    transmitter.verify(stream, state);
+    lastVerification.set(stream.streamId, now);
+    await transmitter.verify(stream, state);
     return reply.code(204).headers(NO_STORE).send();
   });
 
   app.post<{ Params: { streamId: string } }>('/ssf/poll/:streamId', HIDDEN, async (request, reply) => {
-    const stream = streams.get(await clientOf(request), request.params.streamId);
+    const stream = await streams.get(await clientOf(request), request.params.streamId);
     if (stream.method !== DELIVERY_METHOD.poll) throw bad('This stream is delivered by push, not poll.');
     return json(reply, 200, await transmitter.poll(stream, pollArguments(request.body)));
   });
