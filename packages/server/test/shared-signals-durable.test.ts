@@ -189,6 +189,53 @@ for (const backend of BACKENDS) {
       );
     }, 120_000);
 
+    it('holds revocations on a paused stream until it is enabled, and drops them on a disabled one (SSF 1.0 §8.1.2)', async () => {
+      const database = await backend.fresh();
+      const port = await freePort();
+      const base = `http://localhost:${port}`;
+      await serve(database, port);
+      const make = async () =>
+        (await call(base, 'POST', '/ssf/streams', { delivery: { method: POLL } }, BASIC)).body
+          .stream_id as string;
+      const status = async (streamId: string, value: string) =>
+        expect(
+          (await call(base, 'POST', '/ssf/status', { stream_id: streamId, status: value }, BASIC)).status,
+        ).toBe(200);
+      // The transmitter queues a revocation on every stream in one pass, oldest stream first: once the
+      // control stream (made second) has it, the stream under test has been dealt with too.
+      const stream = await make();
+      const control = await make();
+      const controlHas = async (sid: string) =>
+        vi.waitFor(
+          async () => {
+            const { sets } = await pollStream(base, control, []);
+            expect(Object.values(sets).map(sessionIdOf)).toContain(sid);
+          },
+          { timeout: 30_000, interval: 200 },
+        );
+      const sessionsAt = async (streamId: string) => {
+        const { sets } = await pollStream(base, streamId, [], 50);
+        return Object.values(sets).map(sessionIdOf);
+      };
+
+      await status(stream, 'paused');
+      const held = await logInAndOut(base, 'while-paused');
+      await controlHas(held);
+      expect(await sessionsAt(stream)).toEqual([]); // paused: nothing is transmitted
+      await status(stream, 'enabled');
+      expect(await sessionsAt(stream)).toEqual([held]);
+
+      await status(stream, 'disabled');
+      const dropped = await logInAndOut(base, 'while-disabled');
+      await controlHas(dropped);
+      await status(stream, 'enabled');
+      const after = await logInAndOut(base, 'after-enabling');
+      await controlHas(after);
+      const delivered = await sessionsAt(stream);
+      expect(delivered).toContain(after); // control: the stream transmits again
+      expect(delivered).not.toContain(dropped);
+    }, 120_000);
+
     it('retries a push that failed before a kill, after the restart, until the receiver has it', async () => {
       const database = await backend.fresh();
       const receiverDb = await backend.fresh();

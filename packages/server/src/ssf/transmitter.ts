@@ -58,7 +58,7 @@ export interface PollArguments {
 
 /**
  * The service as a Shared Signals transmitter: follows the revocation log and queues each revocation a
- * CAEP event describes (see `caepEventOf`) on every enabled stream that asked for that event type, in
+ * CAEP event describes (see `caepEventOf`) on every enabled or paused stream that asked for that event type, in
  * the `StreamStore`; pushes push streams' queues (RFC 8935, see `PushDeliverer`) and answers polls
  * (RFC 8936) from it. Every process of the service does this on the shared store: a revocation is
  * queued once (its log `seq` is the dedupe key), each SET is handed to one process at a time, and the
@@ -132,6 +132,11 @@ export class SharedSignalsTransmitter {
     this.#delivered();
   }
 
+  /** Delivers what a stream held while paused, now that it is enabled (other processes: within 1 s). */
+  resume(): void {
+    this.#delivered();
+  }
+
   /** Releases polls waiting on a deleted stream (its queue went with it). */
   forget(_stream: Stream): void {
     this.#wakePolls();
@@ -202,8 +207,10 @@ export class SharedSignalsTransmitter {
 
   async #onRevocation(event: RevocationEvent, catchingUp = false): Promise<void> {
     if (this.#stopped || event.seq <= this.#done || (this.#behind && !catchingUp)) return;
+    // SSF 1.0 §8.1.2: a paused stream holds events for later (the store hands them out once it is
+    // enabled, in order); a disabled one holds none.
     const streams = (await this.#parts.streams.all()).filter(
-      (s) => s.status === 'enabled' && event.seq > s.startSeq,
+      (s) => s.status !== 'disabled' && event.seq > s.startSeq,
     );
     const caep = streams.length === 0 ? undefined : await this.#caepOf(event);
     if (caep !== undefined) {
