@@ -2,7 +2,7 @@ import { CAEP_EVENTS_SUPPORTED, DELIVERY_METHOD, SET_MEDIA_TYPE } from '@revocab
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { startReceiving } from '../ssf/receiving.js';
+import { type Receiving, startReceiving } from '../ssf/receiving.js';
 import { StreamRegistry, type StreamRequest, streamConfiguration } from '../ssf/streams.js';
 import { type PollArguments, SharedSignalsTransmitter, type TransmitterNotice } from '../ssf/transmitter.js';
 
@@ -46,8 +46,9 @@ function pollArguments(body: unknown): PollArguments {
  * PATCH update, DELETE), `/ssf/status` (GET, POST), `/ssf/verify` (POST) — and `POST
  * /ssf/poll/:streamId` (RFC 8936). The service's revocations go out as CAEP events.
  *
- * Receiver (with `--ssf-transmitter`): `POST /ssf/push` (RFC 8935) takes SETs from that transmitter;
- * `--ssf-poll-endpoint` polls it instead.
+ * Receiver (with `--ssf-transmitter`, or the file's `sharedSignals.transmitters`): `POST
+ * /ssf/push/{id}` (RFC 8935) takes SETs from that transmitter, and `POST /ssf/push` from the only one
+ * (or, with several, the one the SET's `iss` names); a transmitter with a poll endpoint is polled.
  *
  * @example
  * ```ts
@@ -81,10 +82,10 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
   /** When each stream last asked for a verification event (this process's count; at most one a second). */
   const lastVerification = new Map<string, number>();
   transmitter.start();
-  const receiving = startReceiving(runtime, notice);
+  const receivings = startReceiving(runtime, notice);
   app.addHook('onClose', async () => {
     await transmitter.stop();
-    await receiving?.stop();
+    await Promise.all(receivings.map((r) => r.stop()));
   });
 
   // A SET body arrives as text; JSON bodies keep the service's parser.
@@ -196,14 +197,16 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
     return json(reply, 200, await transmitter.poll(stream, pollArguments(request.body)));
   });
 
-  app.post('/ssf/push', HIDDEN, async (request, reply) => {
-    const receiver = receiving?.receiver();
+  const push = async (receiving: Receiving | undefined, request: FastifyRequest, reply: FastifyReply) => {
     if (receiving === undefined) {
       throw new ServiceError(
         'ERR_NOT_FOUND',
-        'This service receives no Shared Signals: start it with --ssf-transmitter.',
+        receivings.length === 0
+          ? 'This service receives no Shared Signals: configure a transmitter (--ssf-transmitter or sharedSignals).'
+          : 'No configured Shared Signals transmitter has this id (or this iss).',
       );
     }
+    const receiver = receiving.receiver();
     if (receiver === undefined) {
       return reply
         .code(503)
@@ -224,15 +227,62 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
     if (answer.outcome !== undefined) {
       const { action, eventType, jti, target, event } = answer.outcome;
       request.log.info(
-        { ssf: { action, eventType, jti: jti.slice(0, 64), target: target?.kind, seq: event?.seq } },
+        {
+          ssf: {
+            transmitter: receiving.id,
+            action,
+            eventType,
+            jti: jti.slice(0, 64),
+            target: target?.kind,
+            seq: event?.seq,
+          },
+        },
         'Shared Signals event received.',
       );
     } else if (answer.err !== undefined) {
-      request.log.warn({ ssf: { err: answer.err, status: answer.status } }, 'A pushed SET was refused.');
+      request.log.warn(
+        { ssf: { transmitter: receiving.id, err: answer.err, status: answer.status } },
+        'A pushed SET was refused.',
+      );
     }
     return reply
       .code(answer.status)
       .headers(answer.headers)
       .send(answer.status === 202 ? undefined : answer.body);
+  };
+  // One transmitter: its pushes come here. Several: each has /ssf/push/{id}; here, the SET's `iss`
+  // (unverified, only to choose whose keys verify it) picks one.
+  app.post('/ssf/push', HIDDEN, async (request, reply) => {
+    if (receivings.length <= 1) return push(receivings[0], request, reply);
+    const receiving = receivingByIssuer(receivings, request.body);
+    if (receiving !== undefined) return push(receiving, request, reply);
+    return reply
+      .code(400)
+      .headers({ ...NO_STORE, 'content-type': 'application/json' })
+      .send(
+        JSON.stringify({
+          err: 'invalid_issuer',
+          description: 'The SET is from no configured transmitter (or one not read yet).',
+        }),
+      );
   });
+  app.post<{ Params: { id: string } }>('/ssf/push/:id', HIDDEN, async (request, reply) =>
+    push(
+      receivings.find((r) => r.id === request.params.id),
+      request,
+      reply,
+    ),
+  );
+}
+
+/** The receiving whose transmitter's issuer is the SET's `iss`, read without verifying anything. */
+function receivingByIssuer(receivings: readonly Receiving[], body: unknown): Receiving | undefined {
+  if (typeof body !== 'string') return undefined;
+  let iss: unknown;
+  try {
+    iss = JSON.parse(Buffer.from(body.split('.')[1] ?? '', 'base64url').toString('utf8'))?.iss;
+  } catch {
+    return undefined;
+  }
+  return typeof iss === 'string' ? receivings.find((r) => r.issuer() === iss) : undefined;
 }
