@@ -7,6 +7,7 @@ const BASIC = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('ba
 const PUSH = 'urn:ietf:rfc:8935';
 const POLL = 'urn:ietf:rfc:8936';
 const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
+const STREAM_UPDATED = 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated';
 
 const running = new Set<ServeProcess>();
 
@@ -234,6 +235,31 @@ for (const backend of BACKENDS) {
       const delivered = await sessionsAt(stream);
       expect(delivered).toContain(after); // control: the stream transmits again
       expect(delivered).not.toContain(dropped);
+    }, 120_000);
+
+    it('sends stream-updated when the status changes, held while paused and in order (SSF 1.0 §8.1.5)', async () => {
+      const database = await backend.fresh();
+      const port = await freePort();
+      const base = `http://localhost:${port}`;
+      await serve(database, port);
+      const created = await call(base, 'POST', '/ssf/streams', { delivery: { method: POLL } }, BASIC);
+      const streamId = created.body.stream_id as string;
+      const set = async (status: string, reason?: string) =>
+        expect(
+          (await call(base, 'POST', '/ssf/status', { stream_id: streamId, status, reason }, BASIC)).status,
+        ).toBe(200);
+      await set('enabled'); // control: no change, no event
+      await set('paused', 'maintenance');
+      await set('enabled');
+      const { sets } = await pollStream(base, streamId, [], 10);
+      const updates = Object.values(sets).map((jwt) => {
+        const claims = claimsOf(jwt);
+        return { subject: claims.sub_id, event: claims.events[STREAM_UPDATED] };
+      });
+      expect(updates).toEqual([
+        { subject: { format: 'opaque', id: streamId }, event: { status: 'paused', reason: 'maintenance' } },
+        { subject: { format: 'opaque', id: streamId }, event: { status: 'enabled' } },
+      ]);
     }, 120_000);
 
     it('retries a push that failed before a kill, after the restart, until the receiver has it', async () => {

@@ -12,6 +12,7 @@ import {
 interface Held {
   readonly input: QueuedEventInput;
   readonly position: number;
+  readonly queuedAt: number;
   availableAt: number;
   attempts: number;
   acknowledgedAt: number | null;
@@ -103,6 +104,7 @@ export class MemoryStreamStore implements StreamStore {
     queue.set(event.jti, {
       input: event,
       position: ++this.#positions,
+      queuedAt: now,
       availableAt: 0,
       attempts: 0,
       acknowledgedAt: null,
@@ -119,7 +121,7 @@ export class MemoryStreamStore implements StreamStore {
     if (stream?.status !== 'enabled') return { events: [], moreAvailable: false };
     const available = [...(this.#queues.get(streamId)?.values() ?? [])]
       .filter((held) => held.acknowledgedAt === null && held.availableAt <= now)
-      .sort((a, b) => a.input.order - b.input.order || a.position - b.position);
+      .sort((a, b) => a.input.order - b.input.order || a.queuedAt - b.queuedAt || a.position - b.position);
     const events: QueuedEvent[] = available.slice(0, max).map((held) => {
       held.availableAt = now + leaseMs;
       held.attempts++;

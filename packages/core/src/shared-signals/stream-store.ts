@@ -34,7 +34,7 @@ export interface QueuedEventInput {
    * log queues it, and the store keeps one. Unique per stream for as long as the store keeps the event.
    */
   readonly dedupeKey: string;
-  /** Orders the stream's queue (the log `seq` the event follows); ties keep queueing order. */
+  /** Orders the stream's queue (the log `seq` the event follows); ties go by the `now` given to `enqueue`. */
   readonly order: number;
 }
 
@@ -49,7 +49,7 @@ export interface QueuedEvent {
 
 /** What {@link StreamStore.claim} answers. */
 export interface ClaimedEvents {
-  /** In queue order (by `order`, then queueing order). */
+  /** In queue order (by `order`, then by the `now` each was queued at). */
   readonly events: readonly QueuedEvent[];
   /** Whether events remain that are available now (neither leased nor acknowledged). */
   readonly moreAvailable: boolean;

@@ -165,6 +165,7 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
     }
     if (reason !== undefined && typeof reason !== 'string') throw bad('reason must be a string.');
     const stream = await streams.setStatus(current, status, reason?.slice(0, 256));
+    if (stream.status !== current.status) await transmitter.streamUpdated(stream);
     if (status === 'enabled') transmitter.resume(); // held SETs go out now
     return json(reply, 200, {
       stream_id: stream.streamId,

@@ -83,6 +83,8 @@ export class SharedSignalsTransmitter {
   /** A revocation could not be queued: live events wait for a catch-up from the store's cursor. */
   #behind = false;
   #lastPurge = 0;
+  /** The last time given to `enqueue`: strictly increasing, so SETs of one `seq` keep their order. */
+  #lastQueuedAt = 0;
   #stopped = false;
 
   constructor(parts: TransmitterParts) {
@@ -125,6 +127,23 @@ export class SharedSignalsTransmitter {
       {
         eventType: EVENT_TYPES.verification,
         event: state === undefined ? {} : { state },
+        subject: { format: 'opaque', id: stream.streamId },
+      },
+      undefined,
+    );
+    this.#delivered();
+  }
+
+  /**
+   * Queues a stream-updated event (SSF 1.0 §8.1.5) with the stream's new status and reason. A paused
+   * stream holds it like any event; a disabled one takes none.
+   */
+  async streamUpdated(stream: Stream): Promise<void> {
+    await this.#queue(
+      stream,
+      {
+        eventType: EVENT_TYPES.streamUpdated,
+        event: { status: stream.status, ...(stream.reason !== null && { reason: stream.reason }) },
         subject: { format: 'opaque', id: stream.streamId },
       },
       undefined,
@@ -244,7 +263,7 @@ export class SharedSignalsTransmitter {
     await this.#parts.store.enqueue(
       stream.streamId,
       { jti, set, dedupeKey: seq === undefined ? `jti:${jti}` : `seq:${seq}`, order: seq ?? this.#done },
-      Date.now(),
+      (this.#lastQueuedAt = Math.max(Date.now(), this.#lastQueuedAt + 1)),
     );
   }
 
