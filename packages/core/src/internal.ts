@@ -30,4 +30,4 @@ export type {
   SessionTouch,
 } from './sessions/session-store.js';
 export type { ClientStore, UserStore } from './sessions/user-store.js';
-export { checkStreamId, checkStreamNumber } from './shared-signals/stream-store.js';
+export { checkStreamId, checkStreamNumber, MAX_SUBJECT_KEY } from './shared-signals/stream-store.js';

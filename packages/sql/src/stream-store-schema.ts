@@ -42,9 +42,16 @@ export type SsfCursorTable = {
   seq: Int8;
 };
 
+/** One subject a receiver removed from a stream per row (SSF 1.0 §8.1.3.3), by its subject key. */
+export type SsfExcludedSubjectsTable = {
+  stream_id: string;
+  subject_key: string;
+};
+
 /** The tables of the stream store, by their logical (unprefixed) names. */
 export type StreamStoreTables = {
   ssf_streams: SsfStreamsTable;
+  ssf_excluded_subjects: SsfExcludedSubjectsTable;
   ssf_events: SsfEventsTable;
   ssf_cursor: SsfCursorTable;
 };
@@ -55,6 +62,8 @@ const HISTORY_TABLE = 'stream_store_migrations';
  * The stream store's tables and schema, step by step. Version 1: `ssf_streams` (index on `owner`),
  * `ssf_events` (primary key `stream_id, jti`; unique `stream_id, dedupe_key`; index on `stream_id,
  * acknowledged_at, available_at` for claims; index on `acknowledged_at` for purging) and `ssf_cursor`.
+ * Version 2: `ssf_excluded_subjects` (primary key `stream_id, subject_key`), the subjects receivers
+ * removed from their streams.
  *
  * @example
  * ```ts
@@ -64,7 +73,7 @@ const HISTORY_TABLE = 'stream_store_migrations';
 export const STREAM_STORE_SCHEMA: StoreSchema = {
   what: 'stream store',
   historyTable: HISTORY_TABLE,
-  tableNames: ['ssf_streams', 'ssf_events', 'ssf_cursor', HISTORY_TABLE],
+  tableNames: ['ssf_streams', 'ssf_events', 'ssf_cursor', 'ssf_excluded_subjects', HISTORY_TABLE],
   migrations: [
     {
       version: 1,
@@ -120,6 +129,18 @@ export const STREAM_STORE_SCHEMA: StoreSchema = {
           .addColumn('seq', 'bigint', (col) => col.notNull())
           .execute();
         await db.withTables<StreamStoreTables>().insertInto('ssf_cursor').values({ id: 1, seq: 0 }).execute();
+      },
+    },
+    {
+      version: 2,
+      name: 'create ssf_excluded_subjects',
+      async up(db, { tablePrefix }) {
+        await db.schema
+          .createTable('ssf_excluded_subjects')
+          .addColumn('stream_id', 'text', (col) => col.notNull())
+          .addColumn('subject_key', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint(`${tablePrefix}ssf_excluded_subjects_pk`, ['stream_id', 'subject_key'])
+          .execute();
       },
     },
   ],

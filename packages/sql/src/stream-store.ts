@@ -5,7 +5,7 @@ import type {
   StreamStatus,
   StreamStore,
 } from '@revocable/core';
-import { checkStreamId, checkStreamNumber } from '@revocable/core/internal';
+import { checkStreamId, checkStreamNumber, MAX_SUBJECT_KEY } from '@revocable/core/internal';
 import { type Kysely, sql } from 'kysely';
 import { type SqlStoreOptions, StoreTables } from './store-tables.js';
 import { STREAM_STORE_SCHEMA, type StreamStoreTables, streamFromRow } from './stream-store-schema.js';
@@ -171,6 +171,7 @@ export class SqlStreamStore implements StreamStore {
     checkStreamId(streamId);
     return this.#tables.write(async (trx) => {
       await trx.deleteFrom('ssf_events').where('stream_id', '=', streamId).execute();
+      await trx.deleteFrom('ssf_excluded_subjects').where('stream_id', '=', streamId).execute();
       const result = await trx.deleteFrom('ssf_streams').where('stream_id', '=', streamId).executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
     });
@@ -301,6 +302,67 @@ export class SqlStreamStore implements StreamStore {
       marked += Number(result.numUpdatedRows);
     }
     return marked;
+  }
+
+  async excludeSubject(
+    streamId: string,
+    key: string,
+    maxPerStream: number,
+  ): Promise<'excluded' | 'limit' | 'not-found'> {
+    checkStreamId(streamId);
+    checkStreamId(key, 'subject key', MAX_SUBJECT_KEY);
+    checkStreamNumber(maxPerStream, 'maxPerStream');
+    return this.#tables.write(async (trx) => {
+      // The stream's row lock (PostgreSQL) serializes exclusions of one stream, so the count holds.
+      let stream = trx.selectFrom('ssf_streams').select('stream_id').where('stream_id', '=', streamId);
+      if (this.#postgres) stream = stream.forUpdate();
+      if ((await stream.executeTakeFirst()) === undefined) return 'not-found';
+      const held = await trx
+        .selectFrom('ssf_excluded_subjects')
+        .select('subject_key')
+        .where('stream_id', '=', streamId)
+        .where('subject_key', '=', key)
+        .executeTakeFirst();
+      if (held !== undefined) return 'excluded';
+      const { count } = await trx
+        .selectFrom('ssf_excluded_subjects')
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('stream_id', '=', streamId)
+        .executeTakeFirstOrThrow();
+      if (Number(count) >= maxPerStream) return 'limit';
+      await trx
+        .insertInto('ssf_excluded_subjects')
+        .values({ stream_id: streamId, subject_key: key })
+        .execute();
+      return 'excluded';
+    });
+  }
+
+  async includeSubject(streamId: string, key: string): Promise<void> {
+    checkStreamId(streamId);
+    checkStreamId(key, 'subject key', MAX_SUBJECT_KEY);
+    await this.#tables.run((db) =>
+      db
+        .deleteFrom('ssf_excluded_subjects')
+        .where('stream_id', '=', streamId)
+        .where('subject_key', '=', key)
+        .execute(),
+    );
+  }
+
+  async anyExcluded(streamId: string, keys: readonly string[]): Promise<boolean> {
+    checkStreamId(streamId);
+    if (keys.length === 0) return false;
+    const row = await this.#tables.run((db) =>
+      db
+        .selectFrom('ssf_excluded_subjects')
+        .select('subject_key')
+        .where('stream_id', '=', streamId)
+        .where('subject_key', 'in', [...keys])
+        .limit(1)
+        .executeTakeFirst(),
+    );
+    return row !== undefined;
   }
 
   async purgeAcknowledged(before: number): Promise<number> {

@@ -146,6 +146,7 @@ describePostgres('SQL stores on PostgreSQL', () => {
       'signing_keys',
       'ssf_cursor',
       'ssf_events',
+      'ssf_excluded_subjects',
       'ssf_streams',
       'stream_store_migrations',
       'user_store_migrations',

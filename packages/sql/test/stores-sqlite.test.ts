@@ -189,7 +189,7 @@ describe('openSqlStorage on SQLite', () => {
       ['user_store_migrations', [1, 2]],
       ['key_store_migrations', [1]],
       ['seen_token_store_migrations', [1]],
-      ['stream_store_migrations', [1]],
+      ['stream_store_migrations', [1, 2]],
     ] as const) {
       const rows = await history.selectFrom(table).select('version').orderBy('version').execute();
       expect(rows.map((row) => row.version)).toEqual(versions);

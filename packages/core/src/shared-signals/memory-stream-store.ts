@@ -2,6 +2,7 @@ import {
   type ClaimedEvents,
   checkStreamId,
   checkStreamNumber,
+  MAX_SUBJECT_KEY,
   type QueuedEvent,
   type QueuedEventInput,
   type StreamRecord,
@@ -31,6 +32,7 @@ interface Held {
 export class MemoryStreamStore implements StreamStore {
   readonly #streams = new Map<string, StreamRecord>();
   readonly #queues = new Map<string, Map<string, Held>>();
+  readonly #excluded = new Map<string, Set<string>>();
   #positions = 0;
   #cursor = 0;
 
@@ -87,6 +89,7 @@ export class MemoryStreamStore implements StreamStore {
   async deleteStream(streamId: string): Promise<boolean> {
     checkStreamId(streamId);
     this.#queues.delete(streamId);
+    this.#excluded.delete(streamId);
     return this.#streams.delete(streamId);
   }
 
@@ -151,6 +154,34 @@ export class MemoryStreamStore implements StreamStore {
       }
     }
     return marked;
+  }
+
+  async excludeSubject(
+    streamId: string,
+    key: string,
+    maxPerStream: number,
+  ): Promise<'excluded' | 'limit' | 'not-found'> {
+    checkStreamId(streamId);
+    checkStreamId(key, 'subject key', MAX_SUBJECT_KEY);
+    checkStreamNumber(maxPerStream, 'maxPerStream');
+    if (!this.#streams.has(streamId)) return 'not-found';
+    const keys = this.#excluded.get(streamId) ?? new Set<string>();
+    if (!keys.has(key) && keys.size >= maxPerStream) return 'limit';
+    keys.add(key);
+    this.#excluded.set(streamId, keys);
+    return 'excluded';
+  }
+
+  async includeSubject(streamId: string, key: string): Promise<void> {
+    checkStreamId(streamId);
+    checkStreamId(key, 'subject key', MAX_SUBJECT_KEY);
+    this.#excluded.get(streamId)?.delete(key);
+  }
+
+  async anyExcluded(streamId: string, keys: readonly string[]): Promise<boolean> {
+    checkStreamId(streamId);
+    const excluded = this.#excluded.get(streamId);
+    return excluded !== undefined && keys.some((key) => excluded.has(key));
   }
 
   async purgeAcknowledged(before: number): Promise<number> {

@@ -82,6 +82,12 @@ export interface ClaimedEvents {
  *   (a push retry); unknown ones are ignored.
  * - `acknowledge(streamId, jtis)` marks those SETs delivered, so no claim returns them again, and
  *   answers how many it marked (a SET already acknowledged, unknown, or on another stream counts 0).
+ * - `excludeSubject(streamId, key, maxPerStream)` records that the receiver removed a subject (SSF 1.0
+ *   §8.1.3.3; `key` is what `subjectKeysOf` makes) and answers `'excluded'` (also when it already
+ *   was), `'limit'` when the stream already excludes `maxPerStream` others, `'not-found'` for an
+ *   unknown stream. `includeSubject` takes the exclusion back (nothing for one not held).
+ *   `anyExcluded(streamId, keys)` answers whether any of `keys` is excluded on the stream.
+ *   `deleteStream` drops the stream's exclusions too.
  * - `purgeAcknowledged(before)` deletes SETs acknowledged before `before`; answers how many.
  * - `cursor()` answers the highest log `seq` `advanceCursor` was given (0 at first); `advanceCursor`
  *   never moves it back.
@@ -117,6 +123,13 @@ export interface StreamStore {
   claim(streamId: string, max: number, now: number, leaseMs: number): Promise<ClaimedEvents>;
   release(streamId: string, jti: string, availableAt: number): Promise<void>;
   acknowledge(streamId: string, jtis: readonly string[], now: number): Promise<number>;
+  excludeSubject(
+    streamId: string,
+    key: string,
+    maxPerStream: number,
+  ): Promise<'excluded' | 'limit' | 'not-found'>;
+  includeSubject(streamId: string, key: string): Promise<void>;
+  anyExcluded(streamId: string, keys: readonly string[]): Promise<boolean>;
   purgeAcknowledged(before: number): Promise<number>;
   cursor(): Promise<number>;
   advanceCursor(seq: number): Promise<void>;
@@ -135,11 +148,14 @@ function invalid(message: string): RevocableError {
  * checkStreamId(streamId);
  * ```
  */
-export function checkStreamId(value: unknown, what = 'stream id'): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
-    throw invalid(`A ${what} must be a non-empty string of at most 256 characters.`);
+export function checkStreamId(value: unknown, what = 'stream id', max = 256): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw invalid(`A ${what} must be a non-empty string of at most ${max} characters.`);
   }
 }
+
+/** Longest subject key a store takes. */
+export const MAX_SUBJECT_KEY = 2048;
 
 /**
  * Checks a time or count argument of a {@link StreamStore} implementation: `ERR_CONFIG_INVALID`

@@ -211,6 +211,26 @@ export function describeStreamStoreContract(name: string, open: () => Promise<St
       expect((await store.claim('s', 10, T0, LEASE)).events).toEqual([]);
     });
 
+    it('excludes subjects per stream up to a limit, takes them back, and forgets them with the stream', async () => {
+      const { store } = await fresh();
+      await store.createStream(streamOf('s'), 10);
+      await store.createStream(streamOf('t'), 10);
+      expect(await store.excludeSubject('s', 'user:a', 2)).toBe('excluded');
+      expect(await store.excludeSubject('s', 'user:a', 2)).toBe('excluded');
+      expect(await store.excludeSubject('s', 'user:b', 2)).toBe('excluded');
+      expect(await store.excludeSubject('s', 'user:c', 2)).toBe('limit');
+      expect(await store.excludeSubject('nope', 'user:a', 2)).toBe('not-found');
+      expect(await store.anyExcluded('s', ['session:x', 'user:a'])).toBe(true);
+      expect(await store.anyExcluded('s', ['user:c'])).toBe(false);
+      expect(await store.anyExcluded('t', ['user:a'])).toBe(false);
+      await store.includeSubject('s', 'user:a');
+      await store.includeSubject('s', 'never-excluded');
+      expect(await store.anyExcluded('s', ['user:a'])).toBe(false);
+      await store.deleteStream('s');
+      await store.createStream(streamOf('s'), 10);
+      expect(await store.anyExcluded('s', ['user:b'])).toBe(false);
+    });
+
     it('moves the cursor forward only', async () => {
       const { store } = await fresh();
       expect(await store.cursor()).toBe(0);

@@ -4,6 +4,7 @@ import { ServiceError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { type Receiving, startReceiving } from '../ssf/receiving.js';
 import { StreamRegistry, type StreamRequest, streamConfiguration } from '../ssf/streams.js';
+import { subjectKeysOf } from '../ssf/subjects.js';
 import { type PollArguments, SharedSignalsTransmitter, type TransmitterNotice } from '../ssf/transmitter.js';
 
 const HIDDEN = { schema: { hide: true } } as const;
@@ -43,7 +44,8 @@ function pollArguments(body: unknown): PollArguments {
  *
  * Transmitter (always on): `GET /.well-known/ssf-configuration`; the stream management API for
  * confidential clients (HTTP Basic, as for the feed) — `/ssf/streams` (POST create, GET read or list,
- * PATCH update, DELETE), `/ssf/status` (GET, POST), `/ssf/verify` (POST) — and `POST
+ * PATCH update, DELETE), `/ssf/status` (GET, POST), `/ssf/verify` (POST), `/ssf/subjects/add` and
+ * `/ssf/subjects/remove` (POST; every subject is sent by default) — and `POST
  * /ssf/poll/:streamId` (RFC 8936). The service's revocations go out as CAEP events.
  *
  * Receiver (with `--ssf-transmitter`, or the file's `sharedSignals.transmitters`): `POST
@@ -112,6 +114,8 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
       configuration_endpoint: `${issuer}/ssf/streams`,
       status_endpoint: `${issuer}/ssf/status`,
       verification_endpoint: `${issuer}/ssf/verify`,
+      add_subject_endpoint: `${issuer}/ssf/subjects/add`,
+      remove_subject_endpoint: `${issuer}/ssf/subjects/remove`,
       authorization_schemes: [{ spec_urn: 'urn:ietf:rfc:7617' }],
       default_subjects: 'ALL',
       events_supported: CAEP_EVENTS_SUPPORTED,
@@ -172,6 +176,22 @@ async function sharedSignalsScope(app: FastifyInstance, runtime: Runtime): Promi
       status,
       ...(stream.reason && { reason: stream.reason }),
     });
+  });
+
+  app.post('/ssf/subjects/add', HIDDEN, async (request, reply) => {
+    const body = objectBody(request.body);
+    const stream = await streams.get(await clientOf(request), body['stream_id']);
+    if (body['verified'] !== undefined && typeof body['verified'] !== 'boolean') {
+      throw bad('verified must be true or false.');
+    }
+    await streams.addSubject(stream, subjectKeysOf(body['subject']));
+    return reply.code(200).headers(NO_STORE).send();
+  });
+  app.post('/ssf/subjects/remove', HIDDEN, async (request, reply) => {
+    const body = objectBody(request.body);
+    const stream = await streams.get(await clientOf(request), body['stream_id']);
+    await streams.removeSubject(stream, subjectKeysOf(body['subject']));
+    return reply.code(204).headers(NO_STORE).send();
   });
 
   app.post('/ssf/verify', HIDDEN, async (request, reply) => {

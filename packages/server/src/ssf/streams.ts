@@ -28,6 +28,8 @@ type StreamSettings = Pick<
 >;
 
 const MAX_STREAMS_PER_CLIENT = 10;
+/** Subjects a receiver may remove from one stream. */
+const MAX_EXCLUDED_SUBJECTS = 10_000;
 
 function bad(message: string): ServiceError {
   return new ServiceError('ERR_BAD_REQUEST', message);
@@ -128,6 +130,27 @@ export class StreamRegistry {
     const updated = await this.#store.setStatus(stream.streamId, status, reason ?? null, Date.now());
     if (updated === undefined) throw notFound();
     return updated;
+  }
+
+  /**
+   * SSF 1.0 §8.1.3.3: events about the subject's keys (see `subjectKeysOf`) are no longer sent on the
+   * stream. `ERR_BAD_REQUEST` past 10,000 removed subjects.
+   */
+  async removeSubject(stream: Stream, keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      const outcome = await this.#store.excludeSubject(stream.streamId, key, MAX_EXCLUDED_SUBJECTS);
+      if (outcome === 'not-found') throw notFound();
+      if (outcome === 'limit') {
+        throw bad(
+          `A stream may have at most ${MAX_EXCLUDED_SUBJECTS} removed subjects; add some back first.`,
+        );
+      }
+    }
+  }
+
+  /** SSF 1.0 §8.1.3.2: the stream sends events about the subject again (every subject is the default). */
+  async addSubject(stream: Stream, keys: readonly string[]): Promise<void> {
+    for (const key of keys) await this.#store.includeSubject(stream.streamId, key);
   }
 
   async delete(stream: Stream): Promise<void> {

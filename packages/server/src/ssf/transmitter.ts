@@ -13,6 +13,7 @@ import {
 import type { SessionStore } from '@revocable/core/internal';
 import { PushDeliverer } from './push-deliverer.js';
 import type { Stream, StreamRegistry } from './streams.js';
+import { eventSubjectKeys } from './subjects.js';
 
 /** What the transmitter reports to the service's log: never a SET, a secret or a push URL's query. */
 export type TransmitterNotice = (
@@ -233,7 +234,9 @@ export class SharedSignalsTransmitter {
     );
     const caep = streams.length === 0 ? undefined : await this.#caepOf(event);
     if (caep !== undefined) {
+      const keys = eventSubjectKeys(caep.subject);
       for (const stream of streams.filter((s) => s.eventsRequested.includes(caep.eventType))) {
+        if (await this.#parts.store.anyExcluded(stream.streamId, keys)) continue; // the receiver removed it
         await this.#queue(stream, caep, event.seq);
       }
     }
