@@ -263,10 +263,11 @@ export class SharedSignalsTransmitter {
       ...(seq !== undefined && { txn: String(seq) }),
       ...caep,
     });
+    this.#lastQueuedAt = Math.max(Date.now(), this.#lastQueuedAt + 1);
     await this.#parts.store.enqueue(
       stream.streamId,
       { jti, set, dedupeKey: seq === undefined ? `jti:${jti}` : `seq:${seq}`, order: seq ?? this.#done },
-      (this.#lastQueuedAt = Math.max(Date.now(), this.#lastQueuedAt + 1)),
+      this.#lastQueuedAt,
     );
   }
 
