@@ -216,7 +216,10 @@ for (const backend of BACKENDS) {
         );
       const sessionsAt = async (streamId: string) => {
         const { sets } = await pollStream(base, streamId, [], 50);
-        return Object.values(sets).map(sessionIdOf);
+        // Session events only: status changes also send stream-updated events.
+        return Object.values(sets)
+          .map(sessionIdOf)
+          .filter((sid) => sid !== undefined);
       };
 
       await status(stream, 'paused');
