@@ -37,6 +37,7 @@ export class PushDeliverer {
   readonly #parts: PushDelivererParts;
   #running: Promise<void> | undefined;
   #again = false;
+  #failing = false;
   #stopped = false;
 
   constructor(parts: PushDelivererParts) {
@@ -51,9 +52,16 @@ export class PushDeliverer {
       return;
     }
     this.#running = this.#round()
-      .catch((err: unknown) =>
-        this.#parts.notice?.('warn', {}, `Shared Signals push round failed: ${(err as Error).message}`),
-      )
+      .then(() => {
+        this.#failing = false;
+      })
+      .catch((err: unknown) => {
+        // Said once per outage, not once a second.
+        if (!this.#failing) {
+          this.#parts.notice?.('warn', {}, `Shared Signals push round failed: ${(err as Error).message}`);
+        }
+        this.#failing = true;
+      })
       .finally(() => {
         this.#running = undefined;
         if (this.#again) {

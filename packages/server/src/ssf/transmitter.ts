@@ -83,6 +83,7 @@ export class SharedSignalsTransmitter {
   #done = 0;
   /** A revocation could not be queued: live events wait for a catch-up from the store's cursor. */
   #behind = false;
+  #catchUpQueued = false;
   #lastPurge = 0;
   /** The last time given to `enqueue`: strictly increasing, so SETs of one `seq` keep their order. */
   #lastQueuedAt = 0;
@@ -198,7 +199,9 @@ export class SharedSignalsTransmitter {
 
   #serially(work: () => Promise<void>): void {
     this.#chain = this.#chain.then(work).catch((err: unknown) => {
+      const wasBehind = this.#behind;
       this.#behind = true;
+      if (wasBehind) return; // said once per outage; the catch-up is retried every second
       this.#parts.notice?.(
         'warn',
         {},
@@ -278,7 +281,14 @@ export class SharedSignalsTransmitter {
 
   #tick(): void {
     if (this.#stopped) return;
-    if (this.#behind) this.#serially(() => this.#catchUp());
+    if (this.#behind && !this.#catchUpQueued) {
+      // One catch-up waits at a time: a hung database must not pile them up.
+      this.#catchUpQueued = true;
+      this.#serially(async () => {
+        this.#catchUpQueued = false;
+        await this.#catchUp();
+      });
+    }
     this.#pusher.wake();
     const now = Date.now();
     if (now - this.#lastPurge > 600_000) {
