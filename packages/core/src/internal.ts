@@ -30,6 +30,7 @@ export type {
   SessionTouch,
 } from './sessions/session-store.js';
 export type { ClientStore, UserStore } from './sessions/user-store.js';
+export { checkStreamId, checkStreamNumber, MAX_SUBJECT_KEY } from './shared-signals/stream-store.js';
 export { MemoryStatusListStore } from './status-list/memory-status-list-store.js';
 export {
   checkNow,

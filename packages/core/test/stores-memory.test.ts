@@ -1,10 +1,11 @@
-import { MemoryKeyStore, MemorySeenTokenStore } from '@revocable/core';
+import { MemoryKeyStore, MemorySeenTokenStore, MemoryStreamStore } from '@revocable/core';
 import { MemorySessionStore, MemoryStatusListStore, MemoryUserStore } from '@revocable/core/internal';
 import {
   describeKeyStoreContract,
   describeSeenTokenStoreContract,
   describeSessionStoreContract,
   describeStatusListStoreContract,
+  describeStreamStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
 
@@ -18,3 +19,4 @@ describeSeenTokenStoreContract('memory', async ({ clock }) => ({
   store: new MemorySeenTokenStore({ clock }),
 }));
 describeStatusListStoreContract('memory', async () => ({ store: new MemoryStatusListStore() }));
+describeStreamStoreContract('memory', async () => ({ store: new MemoryStreamStore() }));

@@ -15,6 +15,8 @@ export interface ConfigFile {
   readonly options: ReadonlyMap<string, string>;
   /** The raw `trustedIssuers` array; checked by `parseTrustedIssuers`. */
   readonly trustedIssuers: unknown;
+  /** The raw `sharedSignals` object; checked by `transmittersOfFile`. */
+  readonly sharedSignals: unknown;
   /** `clients` as objects with permissions; `undefined` when the file has none or gives the string form. */
   readonly clients: readonly FileClient[] | undefined;
 }
@@ -23,7 +25,7 @@ export interface ConfigFile {
 const MAX_FILE_BYTES = 1024 * 1024;
 
 /** Members of the file that are not options. */
-const STRUCTURED = new Set(['trustedIssuers', '$schema']);
+const STRUCTURED = new Set(['trustedIssuers', 'sharedSignals', '$schema']);
 
 function invalid(where: string, why: string): RevocableError {
   return new RevocableError('ERR_CONFIG_INVALID', `Invalid configuration file: ${where} ${why}`);
@@ -88,8 +90,8 @@ function clientsOf(value: unknown): { text?: string; clients?: FileClient[] } {
 
 /**
  * Reads a JSON configuration file (`--config`, `REVOCABLE_CONFIG`). Its members are the flags in
- * camelCase (`"accessTokenTtl": 600`), plus `trustedIssuers` and `clients` as objects with
- * `permissions`. Flags and environment variables override the file. Throws `ERR_CONFIG_INVALID`
+ * camelCase (`"accessTokenTtl": 600`), plus `trustedIssuers`, `sharedSignals` and `clients` as
+ * objects with `permissions`. Flags and environment variables override the file. Throws `ERR_CONFIG_INVALID`
  * naming the file's field (never its secret values) for anything it cannot take.
  *
  * @example
@@ -142,6 +144,7 @@ export function readConfigFile(path: string): ConfigFile {
   return {
     options,
     trustedIssuers: (document as Record<string, unknown>)['trustedIssuers'],
+    sharedSignals: (document as Record<string, unknown>)['sharedSignals'],
     clients,
   };
 }

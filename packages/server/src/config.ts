@@ -25,6 +25,7 @@ import {
   wholeNumberOf,
 } from './config-values.js';
 import { type SharedSignalsConfig, sharedSignalsConfigOf } from './ssf/options.js';
+import { transmittersOfFile } from './ssf/transmitters-config.js';
 
 export { helpText, OPTIONS, type OptionKind, type OptionSpec } from './config-options.js';
 
@@ -265,13 +266,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     trustedIssuers,
     clientPermissions,
     spaOrigins: originsOf(get('spa-origins')),
-    sharedSignals: sharedSignalsConfigOf(get, given('audience')),
     statusList: {
       enabled: flagOn('status-list'),
       intervalMs: number('status-list-interval'),
       ttlSec: number('status-list-ttl'),
       size: number('status-list-size'),
     },
+    sharedSignals: sharedSignalsConfigOf(
+      get,
+      given('audience'),
+      transmittersOfFile(file?.sharedSignals, given('audience')),
+    ),
   };
 }
 

@@ -4,9 +4,11 @@ import {
   MemoryKeyStore,
   MemoryRevocationLog,
   MemorySeenTokenStore,
+  MemoryStreamStore,
   type RevocationLog,
   type RevocationPolicy,
   type SeenTokenStore,
+  type StreamStore,
 } from '@revocable/core';
 import {
   type ClientStore,
@@ -29,6 +31,8 @@ export interface Storage {
   readonly seenTokens: SeenTokenStore;
   /** The live entries of the Token Status Lists (`--status-list`). */
   readonly statusLists: StatusListStore;
+  /** Shared Signals streams and their queued SETs, shared through the database. */
+  readonly streams: StreamStore;
   /** Checks the database answers (for `/readyz`). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -69,6 +73,7 @@ export async function openStorage(
       clients: users,
       seenTokens: new MemorySeenTokenStore(),
       statusLists: new MemoryStatusListStore(),
+      streams: new MemoryStreamStore(),
       ping: async () => {},
       close: () => log.close(),
     };

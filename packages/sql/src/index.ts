@@ -17,4 +17,5 @@ export { SqlSessionStore } from './session-store.js';
 export { SqlStatusListStore } from './status-list-store.js';
 export { type OpenSqlStorageOptions, openSqlStorage, type SqlStorage } from './storage.js';
 export type { SqlStoreOptions } from './store-tables.js';
+export { SqlStreamStore } from './stream-store.js';
 export { SqlUserStore } from './user-store.js';

@@ -12,6 +12,7 @@ import { SEEN_TOKEN_STORE_SCHEMA } from './seen-token-store-schema.js';
 import { SESSION_STORE_SCHEMA } from './session-store-schema.js';
 import { STATUS_LIST_STORE_SCHEMA } from './status-list-store-schema.js';
 import type { StoreSchema } from './store-tables.js';
+import { STREAM_STORE_SCHEMA } from './stream-store-schema.js';
 import { TablePrefixPlugin } from './table-prefix.js';
 import { USER_STORE_SCHEMA } from './user-store-schema.js';
 
@@ -28,6 +29,7 @@ const STORE_SCHEMAS: readonly StoreSchema[] = [
   USER_STORE_SCHEMA,
   SEEN_TOKEN_STORE_SCHEMA,
   STATUS_LIST_STORE_SCHEMA,
+  STREAM_STORE_SCHEMA,
 ];
 
 /** One store of the service and the migrations it still lacks (empty: up to date). */

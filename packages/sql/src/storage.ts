@@ -5,6 +5,7 @@ import {
   type RevocationLog,
   type RevocationPolicy,
   type SeenTokenStore,
+  type StreamStore,
 } from '@revocable/core';
 import type { ClientStore, SessionStore, StatusListStore, UserStore } from '@revocable/core/internal';
 import { sql } from 'kysely';
@@ -15,6 +16,7 @@ import { SqlRevocationLog } from './revocation-log.js';
 import { SqlSeenTokenStore } from './seen-token-store.js';
 import { SqlSessionStore } from './session-store.js';
 import { SqlStatusListStore } from './status-list-store.js';
+import { SqlStreamStore } from './stream-store.js';
 import { SqlUserStore } from './user-store.js';
 
 /**
@@ -54,7 +56,7 @@ export interface OpenSqlStorageOptions {
  * Everything the Revocable service keeps, in one SQL database: the revocation log, signing keys,
  * sessions with their refresh tokens, users and run-time clients (`users` and `clients` are one store),
  * the replay memory of one-time tokens (`seenTokens`: logout tokens, Security Event Tokens), and the
- * entries of its Token Status Lists.
+ * entries of its Token Status Lists, and the Shared Signals streams with their queued SETs (`streams`).
  *
  * @example
  * ```ts
@@ -73,6 +75,8 @@ export interface SqlStorage {
   readonly seenTokens: SeenTokenStore;
   /** The live entries of the service's Token Status Lists (used with `revocable serve --status-list`). */
   readonly statusLists: StatusListStore;
+  /** Shared Signals streams and their unacknowledged SETs, shared by every process on this database. */
+  readonly streams: StreamStore;
   /** Resolves when the database answers `select 1`; rejects with `ERR_LOG_UNAVAILABLE` otherwise. */
   ping(): Promise<void>;
   /** Closes every store, then the database; later calls return the same promise. */
@@ -124,7 +128,7 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
     await database.close().catch(() => undefined);
     throw error;
   }
-  const { log, keys, sessions, users, seenTokens, statusLists } = stores;
+  const { log, keys, sessions, users, seenTokens, statusLists, streams } = stores;
   let closing: Promise<void> | undefined;
   return {
     log,
@@ -134,6 +138,7 @@ export async function openSqlStorage(options: OpenSqlStorageOptions): Promise<Sq
     clients: users,
     seenTokens,
     statusLists,
+    streams,
     async ping() {
       try {
         await sql`select 1`.execute(database.kysely);
@@ -163,6 +168,7 @@ interface Stores {
   readonly users: SqlUserStore;
   readonly seenTokens: SqlSeenTokenStore;
   readonly statusLists: SqlStatusListStore;
+  readonly streams: SqlStreamStore;
 }
 
 /** Opens (creating or migrating) every store on `database`; closes those it opened when one fails. */
@@ -187,6 +193,7 @@ async function openStores(
       users: track(await SqlUserStore.open(where)),
       seenTokens: track(await SqlSeenTokenStore.open(where)),
       statusLists: track(await SqlStatusListStore.open(where)),
+      streams: track(await SqlStreamStore.open(where)),
     };
   } catch (error) {
     for (const store of opened.reverse()) await store.close().catch(() => undefined);
@@ -196,8 +203,14 @@ async function openStores(
 
 async function closeStores(stores: Stores): Promise<void> {
   await Promise.allSettled(
-    [stores.log, stores.keys, stores.sessions, stores.users, stores.seenTokens, stores.statusLists].map((s) =>
-      s.close(),
-    ),
+    [
+      stores.log,
+      stores.keys,
+      stores.sessions,
+      stores.users,
+      stores.seenTokens,
+      stores.statusLists,
+      stores.streams,
+    ].map((s) => s.close()),
   );
 }

@@ -3,6 +3,7 @@ import {
   describeSeenTokenStoreContract,
   describeSessionStoreContract,
   describeStatusListStoreContract,
+  describeStreamStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
 import {
@@ -12,6 +13,7 @@ import {
   SqlSessionStore,
   SqlStatusListStore,
   type SqlStorage,
+  SqlStreamStore,
   SqlUserStore,
 } from '@revocable/sql';
 import pg from 'pg';
@@ -107,6 +109,26 @@ describePostgres('SQL stores on PostgreSQL', () => {
     };
   });
 
+  describeStreamStoreContract('SqlStreamStore on PostgreSQL', async () => {
+    const where = { url: POSTGRES_URL, schema, tablePrefix: freshPrefix('ssf') };
+    const stores = [await SqlStreamStore.open(where)];
+    return {
+      store: stores[0]!,
+      another: async () => {
+        stores.push(await SqlStreamStore.open(where)); // its own pool
+        return stores.at(-1)!;
+      },
+      reopen: async () => {
+        for (const store of stores) await store.close();
+        stores.push(await SqlStreamStore.open(where));
+        return stores.at(-1)!;
+      },
+      cleanup: async () => {
+        for (const store of stores) await store.close();
+      },
+    };
+  });
+
   const opened: { close(): Promise<void> }[] = [];
   afterEach(async () => {
     for (const store of opened.splice(0)) await store.close();
@@ -142,6 +164,11 @@ describePostgres('SQL stores on PostgreSQL', () => {
       'status_list_entries',
       'status_list_migrations',
       'status_list_state',
+      'ssf_cursor',
+      'ssf_events',
+      'ssf_excluded_subjects',
+      'ssf_streams',
+      'stream_store_migrations',
       'user_store_migrations',
       'users',
     ]);

@@ -7,6 +7,7 @@ import {
   describeSeenTokenStoreContract,
   describeSessionStoreContract,
   describeStatusListStoreContract,
+  describeStreamStoreContract,
   describeUserStoreContract,
 } from '@revocable/core/testing';
 import {
@@ -17,6 +18,7 @@ import {
   SqlSessionStore,
   SqlStatusListStore,
   type SqlStorage,
+  SqlStreamStore,
   SqlUserStore,
 } from '@revocable/sql';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -106,6 +108,27 @@ describeSeenTokenStoreContract('SqlSeenTokenStore on a SQLite file', async ({ cl
   };
 });
 
+describeStreamStoreContract('SqlStreamStore on a SQLite file', async () => {
+  const { file, remove } = tempFile();
+  const stores = [await SqlStreamStore.open({ url: file })];
+  return {
+    store: stores[0]!,
+    another: async () => {
+      stores.push(await SqlStreamStore.open({ url: file })); // its own connection
+      return stores.at(-1)!;
+    },
+    reopen: async () => {
+      for (const store of stores) await store.close();
+      stores.push(await SqlStreamStore.open({ url: file }));
+      return stores.at(-1)!;
+    },
+    cleanup: async () => {
+      for (const store of stores) await store.close();
+      await remove();
+    },
+  };
+});
+
 describe('openSqlStorage on SQLite', () => {
   const opened: { close(): Promise<void> }[] = [];
   const removals: (() => Promise<void>)[] = [];
@@ -186,6 +209,7 @@ describe('openSqlStorage on SQLite', () => {
       ['key_store_migrations', [1]],
       ['seen_token_store_migrations', [1]],
       ['status_list_migrations', [1]],
+      ['stream_store_migrations', [1, 2]],
     ] as const) {
       const rows = await history.selectFrom(table).select('version').orderBy('version').execute();
       expect(rows.map((row) => row.version)).toEqual(versions);

@@ -9,6 +9,7 @@ export {
   SET_TYPE,
   type SetErrorCode,
 } from './event-types.js';
+export { MemoryStreamStore } from './memory-stream-store.js';
 export {
   type PollOptions,
   type PollRequest,
@@ -32,6 +33,14 @@ export {
 } from './security-event-token.js';
 export { isTransient, SetProblem, setErrorOf } from './set-problem.js';
 export { type SecurityEventRequest, signSecurityEvent } from './sign-security-event.js';
+export type {
+  ClaimedEvents,
+  QueuedEvent,
+  QueuedEventInput,
+  StreamRecord,
+  StreamStatus,
+  StreamStore,
+} from './stream-store.js';
 export {
   discoverTransmitter,
   supportsPush,

@@ -23,4 +23,5 @@ export {
 } from './seen-token-store.js';
 export { describeSessionStoreContract, type SessionStoreUnderTest } from './session-store.js';
 export { describeStatusListStoreContract, type StatusListStoreUnderTest } from './status-list-store.js';
+export { describeStreamStoreContract, type StreamStoreUnderTest } from './stream-store.js';
 export { describeUserStoreContract, type UserStoreUnderTest } from './user-store.js';

@@ -1,9 +1,11 @@
+import { RevocableError } from '@revocable/core';
 import type { OptionSpec } from '../config-options.js';
 import { invalidOption } from '../config-values.js';
+import { isAuthorizationValue, isHttpUrl, type TransmitterConfig } from './transmitters-config.js';
 
 /**
- * The Shared Signals settings of `revocable serve` (receiving from one transmitter; the service always
- * transmits to the streams its clients create).
+ * The Shared Signals flags of `revocable serve` (receiving from one transmitter; the file's
+ * `sharedSignals` lists several; the service always transmits to the streams its clients create).
  *
  * @example
  * ```ts
@@ -37,35 +39,31 @@ export const SHARED_SIGNALS_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
-/** What the service is told about the one transmitter it receives from. */
+/** The transmitters the service receives Shared Signals from (none: receiving is off). */
 export interface SharedSignalsConfig {
-  /** The transmitter's `ssf-configuration` URL; `undefined`: receiving is off. */
-  readonly transmitter: string | undefined;
-  readonly audience: string;
-  readonly pollEndpoint: string | undefined;
-  readonly authorization: string | undefined;
+  readonly transmitters: readonly TransmitterConfig[];
 }
 
 /**
- * Reads the Shared Signals settings, given how the configuration reads one flag. Throws
- * `ERR_CONFIG_INVALID` naming the flag for a value it cannot use (never echoing the secret).
+ * Reads the Shared Signals settings: the `--ssf-*` flags (one transmitter, id `default`) or the file's
+ * `sharedSignals.transmitters` (`fromFile`, already checked), not both. Throws `ERR_CONFIG_INVALID`
+ * naming the flag for a value it cannot use (never echoing the secret).
  *
  * @example
  * ```ts
- * const ssf = sharedSignalsConfigOf(get, 'api');
+ * const ssf = sharedSignalsConfigOf(get, 'api', transmittersOfFile(file?.sharedSignals, 'api'));
  * ```
  */
 export function sharedSignalsConfigOf(
   get: (flag: string) => string | undefined,
   audience: string,
+  fromFile: readonly TransmitterConfig[] = [],
 ): SharedSignalsConfig {
   const spec = (flag: string) => SHARED_SIGNALS_OPTIONS.find((o) => o.flag === flag)!;
   const url = (flag: string) => {
     const value = get(flag);
     if (value === undefined) return undefined;
-    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
-      throw invalidOption(spec(flag), 'must be an absolute http(s) URL.');
-    }
+    if (!isHttpUrl(value)) throw invalidOption(spec(flag), 'must be an absolute http(s) URL.');
     return value;
   };
   const transmitter = url('ssf-transmitter');
@@ -74,8 +72,25 @@ export function sharedSignalsConfigOf(
     throw invalidOption(spec('ssf-poll-endpoint'), 'needs --ssf-transmitter (whose keys verify the SETs).');
   }
   const authorization = get('ssf-authorization');
-  if (authorization !== undefined && (authorization.length < 8 || /[\r\n]/.test(authorization))) {
+  if (authorization !== undefined && !isAuthorizationValue(authorization)) {
     throw invalidOption(spec('ssf-authorization'), 'must be a header value of at least 8 characters.');
   }
-  return { transmitter, audience: get('ssf-audience') ?? audience, pollEndpoint, authorization };
+  if (transmitter === undefined) return { transmitters: fromFile };
+  if (fromFile.length > 0) {
+    throw new RevocableError(
+      'ERR_CONFIG_INVALID',
+      'Invalid configuration: give sharedSignals.transmitters in the file or --ssf-transmitter (REVOCABLE_SSF_TRANSMITTER), not both.',
+    );
+  }
+  return {
+    transmitters: [
+      {
+        id: 'default',
+        configurationUrl: transmitter,
+        audience: get('ssf-audience') ?? audience,
+        pollEndpoint,
+        authorization,
+      },
+    ],
+  };
 }

@@ -6,9 +6,14 @@ import {
 } from '@revocable/core';
 import type { Runtime } from '../runtime.js';
 import type { TransmitterNotice } from './transmitter.js';
+import type { TransmitterConfig } from './transmitters-config.js';
 
-/** The receiving side, once the transmitter's metadata and keys are known. */
+/** The receiving side of one transmitter, once its metadata and keys are known. */
 export interface Receiving {
+  /** The transmitter's id in the configuration (`default` for the `--ssf-*` flags). */
+  readonly id: string;
+  /** Its issuer once read (`undefined` before). */
+  issuer(): string | undefined;
   /** `undefined` until the transmitter has been discovered (the push endpoint answers 503 meanwhile). */
   receiver(): SharedSignalsReceiver | undefined;
   stop(): Promise<void>;
@@ -17,19 +22,34 @@ export interface Receiving {
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
- * Starts receiving from `--ssf-transmitter`: reads its `ssf-configuration` and JWKS (retrying every
- * 5 s until it answers, without holding the service's start), then verifies pushed SETs with them and,
- * with `--ssf-poll-endpoint`, polls. Rules go through the service's revoker; `jti`s through
+ * Starts receiving from each configured transmitter (see `startReceivingFrom`).
+ *
+ * @example
+ * ```ts
+ * const receivings = startReceiving(runtime, notice);
+ * ```
+ */
+export function startReceiving(runtime: Runtime, notice: TransmitterNotice): Receiving[] {
+  return runtime.config.sharedSignals.transmitters.map((t) => startReceivingFrom(runtime, t, notice));
+}
+
+/**
+ * Starts receiving from one transmitter: reads its `ssf-configuration` and JWKS (retrying every 5 s
+ * until it answers, without holding the service's start), then verifies pushed SETs with them and,
+ * with a poll endpoint, polls. Rules go through the service's revoker; `jti`s through
  * `storage.seenTokens`, so a replay to another process of the service is refused too.
  *
  * @example
  * ```ts
- * const receiving = startReceiving(runtime, notice);
+ * const receiving = startReceivingFrom(runtime, runtime.config.sharedSignals.transmitters[0]!, notice);
  * ```
  */
-export function startReceiving(runtime: Runtime, notice: TransmitterNotice): Receiving | undefined {
-  const { transmitter, audience, pollEndpoint, authorization } = runtime.config.sharedSignals;
-  if (transmitter === undefined) return undefined;
+export function startReceivingFrom(
+  runtime: Runtime,
+  config: TransmitterConfig,
+  notice: TransmitterNotice,
+): Receiving {
+  const { id, configurationUrl: transmitter, audience, pollEndpoint, authorization } = config;
   let receiver: SharedSignalsReceiver | undefined;
   let poller: SharedSignalsPoller | undefined;
   let stopped = false;
@@ -51,7 +71,7 @@ export function startReceiving(runtime: Runtime, notice: TransmitterNotice): Rec
         criticalSubjectMembers: metadata.criticalSubjectMembers,
         ...(authorization !== undefined && pollEndpoint === undefined && { authorization }),
       });
-      notice('info', { transmitter: metadata.issuer }, 'Receiving Shared Signals from the transmitter.');
+      notice('info', { transmitter: metadata.issuer, id }, 'Receiving Shared Signals from the transmitter.');
       if (pollEndpoint !== undefined) {
         poller = new SharedSignalsPoller({
           receiver,
@@ -59,7 +79,11 @@ export function startReceiving(runtime: Runtime, notice: TransmitterNotice): Rec
           authorization,
           onResult: (result: PollResult) => {
             if (!result.accepted) {
-              notice('warn', { jti: result.jti.slice(0, 64), err: result.err }, 'A polled SET was refused.');
+              notice(
+                'warn',
+                { id, jti: result.jti.slice(0, 64), err: result.err },
+                'A polled SET was refused.',
+              );
             }
           },
         });
@@ -69,7 +93,7 @@ export function startReceiving(runtime: Runtime, notice: TransmitterNotice): Rec
       if (stopped) return;
       notice(
         'warn',
-        { transmitter: url.origin },
+        { transmitter: url.origin, id },
         `The Shared Signals transmitter could not be read: ${(err as Error).message}`.slice(0, 400),
       );
       timer = setTimeout(discover, 5_000);
@@ -78,6 +102,8 @@ export function startReceiving(runtime: Runtime, notice: TransmitterNotice): Rec
   };
   void discover();
   return {
+    id,
+    issuer: () => receiver?.issuer,
     receiver: () => receiver,
     async stop() {
       stopped = true;

@@ -1,23 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { CAEP_EVENTS_SUPPORTED, DELIVERY_METHOD } from '@revocable/core';
+import {
+  CAEP_EVENTS_SUPPORTED,
+  DELIVERY_METHOD,
+  type StreamRecord,
+  type StreamStatus,
+  type StreamStore,
+} from '@revocable/core';
 import { ServiceError } from '../errors.js';
 
-/** One SSF 1.0 event stream this service transmits on, as its configuration endpoint shows it. */
-export interface Stream {
-  readonly streamId: string;
-  /** The client that created it: the stream's `aud`, and the only caller that may see or change it. */
-  readonly owner: string;
-  method: string;
-  /** Push: the receiver's URL; poll: this service's poll URL for the stream. */
-  endpointUrl: string;
-  /** Push: sent as `Authorization` with each SET (a secret of the receiver's; never shown in logs). */
-  authorizationHeader: string | undefined;
-  eventsRequested: readonly string[];
-  description: string | undefined;
-  status: 'enabled' | 'paused' | 'disabled';
-  reason: string | undefined;
-  lastVerificationAt: number;
-}
+/** One SSF 1.0 event stream this service transmits on (as stored; see `StreamStore`). */
+export type Stream = StreamRecord;
 
 /** What a receiver may set: `delivery`, `events_requested`, `description`. */
 export interface StreamRequest {
@@ -30,114 +22,175 @@ export interface StreamRequest {
   readonly description?: unknown;
 }
 
+type StreamSettings = Pick<
+  StreamRecord,
+  'method' | 'endpointUrl' | 'authorizationHeader' | 'eventsRequested' | 'description'
+>;
+
 const MAX_STREAMS_PER_CLIENT = 10;
+/** Subjects a receiver may remove from one stream. */
+const MAX_EXCLUDED_SUBJECTS = 10_000;
 
 function bad(message: string): ServiceError {
   return new ServiceError('ERR_BAD_REQUEST', message);
 }
 
+function notFound(): ServiceError {
+  return new ServiceError('ERR_NOT_FOUND', 'No stream with this stream_id for this client.');
+}
+
 /**
- * The streams this process transmits on, in memory (they do not survive a restart; see
- * docs/shared-signals.md). Every call names the client asking: a client sees and changes its own
- * streams only, and another's stream is "not found".
+ * The streams this service transmits on, kept in the `StreamStore` (shared by every process on the
+ * database, kept across restarts). Every call names the client asking: a client sees and changes its
+ * own streams only, and another's stream is "not found". Requests are checked here; the store keeps
+ * what passed.
  *
  * @example
  * ```ts
- * const stream = streams.create('api', { delivery: { method: DELIVERY_METHOD.push, endpoint_url } }, pollUrlOf);
+ * const stream = await streams.create('api', { delivery: { method: DELIVERY_METHOD.push, endpoint_url } });
  * ```
  */
 export class StreamRegistry {
-  readonly #streams = new Map<string, Stream>();
+  readonly #store: StreamStore;
   readonly #allowHttp: boolean;
+  readonly #pollUrlOf: (streamId: string) => string;
+  readonly #lastSeq: () => Promise<number>;
 
-  /** `allowHttp`: accept `http:` push URLs (a service whose own issuer is `http:`, i.e. local use). */
-  constructor(allowHttp: boolean) {
-    this.#allowHttp = allowHttp;
+  /**
+   * `allowHttp`: accept `http:` push URLs (a service whose own issuer is `http:`, i.e. local use);
+   * `lastSeq`: the revocation log's last `seq`, so a new stream gets only later revocations.
+   */
+  constructor(options: {
+    readonly store: StreamStore;
+    readonly allowHttp: boolean;
+    readonly pollUrlOf: (streamId: string) => string;
+    readonly lastSeq: () => Promise<number>;
+  }) {
+    this.#store = options.store;
+    this.#allowHttp = options.allowHttp;
+    this.#pollUrlOf = options.pollUrlOf;
+    this.#lastSeq = options.lastSeq;
   }
 
   /** Every stream, for delivery. */
-  all(): Stream[] {
-    return [...this.#streams.values()];
+  all(): Promise<Stream[]> {
+    return this.#store.listStreams();
   }
 
-  list(owner: string): Stream[] {
-    return this.all().filter((s) => s.owner === owner);
+  list(owner: string): Promise<Stream[]> {
+    return this.#store.listStreams(owner);
   }
 
   /** The owner's stream, or `ERR_NOT_FOUND` (also for another client's stream). */
-  get(owner: string, streamId: unknown): Stream {
-    const stream = typeof streamId === 'string' ? this.#streams.get(streamId) : undefined;
-    if (stream === undefined || stream.owner !== owner) {
-      throw new ServiceError('ERR_NOT_FOUND', 'No stream with this stream_id for this client.');
-    }
+  async get(owner: string, streamId: unknown): Promise<Stream> {
+    if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > 256) throw notFound();
+    const stream = await this.#store.getStream(streamId);
+    if (stream === undefined || stream.owner !== owner) throw notFound();
     return stream;
   }
 
-  create(owner: string, request: StreamRequest, pollUrlOf: (streamId: string) => string): Stream {
-    if (this.list(owner).length >= MAX_STREAMS_PER_CLIENT) {
-      throw bad(`A client may have at most ${MAX_STREAMS_PER_CLIENT} streams; delete one first.`);
-    }
+  async create(owner: string, request: StreamRequest): Promise<Stream> {
     const streamId = randomBytes(16).toString('hex');
+    const settings = this.#settings(
+      {
+        method: DELIVERY_METHOD.poll,
+        endpointUrl: this.#pollUrlOf(streamId),
+        authorizationHeader: null,
+        eventsRequested: [...CAEP_EVENTS_SUPPORTED],
+        description: null,
+      },
+      streamId,
+      request,
+    );
+    const now = Date.now();
     const stream: Stream = {
       streamId,
       owner,
-      method: DELIVERY_METHOD.poll,
-      endpointUrl: pollUrlOf(streamId),
-      authorizationHeader: undefined,
-      eventsRequested: [...CAEP_EVENTS_SUPPORTED],
-      description: undefined,
+      ...settings,
       status: 'enabled',
-      reason: undefined,
-      lastVerificationAt: 0,
+      reason: null,
+      startSeq: await this.#lastSeq(),
+      createdAt: now,
+      updatedAt: now,
     };
-    this.#apply(stream, request, pollUrlOf);
-    this.#streams.set(streamId, stream);
+    if ((await this.#store.createStream(stream, MAX_STREAMS_PER_CLIENT)) === 'limit') {
+      throw bad(`A client may have at most ${MAX_STREAMS_PER_CLIENT} streams; delete one first.`);
+    }
     return stream;
   }
 
-  update(stream: Stream, request: StreamRequest, pollUrlOf: (streamId: string) => string): Stream {
-    const draft = { ...stream };
-    this.#apply(draft, request, pollUrlOf);
-    Object.assign(stream, draft);
-    return stream;
+  async update(stream: Stream, request: StreamRequest): Promise<Stream> {
+    const settings = this.#settings(stream, stream.streamId, request);
+    const updated = await this.#store.updateStream(stream.streamId, { ...settings, updatedAt: Date.now() });
+    if (updated === undefined) throw notFound();
+    return updated;
   }
 
-  delete(stream: Stream): void {
-    this.#streams.delete(stream.streamId);
+  async setStatus(stream: Stream, status: StreamStatus, reason: string | undefined): Promise<Stream> {
+    const updated = await this.#store.setStatus(stream.streamId, status, reason ?? null, Date.now());
+    if (updated === undefined) throw notFound();
+    return updated;
   }
 
-  #apply(stream: Stream, request: StreamRequest, pollUrlOf: (streamId: string) => string): void {
+  /**
+   * SSF 1.0 §8.1.3.3: events about the subject's keys (see `subjectKeysOf`) are no longer sent on the
+   * stream. `ERR_BAD_REQUEST` past 10,000 removed subjects.
+   */
+  async removeSubject(stream: Stream, keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      const outcome = await this.#store.excludeSubject(stream.streamId, key, MAX_EXCLUDED_SUBJECTS);
+      if (outcome === 'not-found') throw notFound();
+      if (outcome === 'limit') {
+        throw bad(
+          `A stream may have at most ${MAX_EXCLUDED_SUBJECTS} removed subjects; add some back first.`,
+        );
+      }
+    }
+  }
+
+  /** SSF 1.0 §8.1.3.2: the stream sends events about the subject again (every subject is the default). */
+  async addSubject(stream: Stream, keys: readonly string[]): Promise<void> {
+    for (const key of keys) await this.#store.includeSubject(stream.streamId, key);
+  }
+
+  async delete(stream: Stream): Promise<void> {
+    await this.#store.deleteStream(stream.streamId);
+  }
+
+  #settings(current: StreamSettings, streamId: string, request: StreamRequest): StreamSettings {
     if (typeof request !== 'object' || request === null) throw bad('The body must be a JSON object.');
+    const next = { ...current };
     const { delivery, events_requested: requested, description } = request;
     if (delivery !== undefined) {
       if (typeof delivery !== 'object' || delivery === null) throw bad('delivery must be an object.');
       const method = delivery.method ?? DELIVERY_METHOD.poll;
       if (method === DELIVERY_METHOD.push) {
-        stream.method = method;
-        stream.endpointUrl = this.#pushUrl(delivery.endpoint_url);
+        next.method = method;
+        next.endpointUrl = this.#pushUrl(delivery.endpoint_url);
         const auth = delivery.authorization_header;
         if (auth !== undefined && (typeof auth !== 'string' || auth.length > 4096 || /[\r\n]/.test(auth))) {
           throw bad('delivery.authorization_header must be a header value.');
         }
-        stream.authorizationHeader = auth;
+        next.authorizationHeader = auth ?? null;
       } else if (method === DELIVERY_METHOD.poll) {
-        stream.method = method;
-        stream.endpointUrl = pollUrlOf(stream.streamId);
-        stream.authorizationHeader = undefined;
+        next.method = method;
+        next.endpointUrl = this.#pollUrlOf(streamId);
+        next.authorizationHeader = null;
       } else {
         throw bad(`delivery.method must be ${DELIVERY_METHOD.push} or ${DELIVERY_METHOD.poll}.`);
       }
     }
     if (requested !== undefined) {
-      if (!Array.isArray(requested) || requested.some((e) => typeof e !== 'string')) {
+      if (!Array.isArray(requested) || requested.some((e) => typeof e !== 'string' || e.length > 256)) {
         throw bad('events_requested must be an array of event type URIs.');
       }
-      stream.eventsRequested = requested.slice(0, 50);
+      next.eventsRequested = requested.slice(0, 50);
     }
     if (description !== undefined) {
       if (typeof description !== 'string') throw bad('description must be a string.');
-      stream.description = description.slice(0, 256);
+      next.description = description.slice(0, 256);
     }
+    return next;
   }
 
   #pushUrl(value: unknown): string {
@@ -170,6 +223,6 @@ export function streamConfiguration(stream: Stream, issuer: string): Record<stri
     events_delivered: CAEP_EVENTS_SUPPORTED.filter((e) => stream.eventsRequested.includes(e)),
     delivery: { method: stream.method, endpoint_url: stream.endpointUrl },
     min_verification_interval: 1,
-    ...(stream.description !== undefined && { description: stream.description }),
+    ...(stream.description !== null && { description: stream.description }),
   };
 }
