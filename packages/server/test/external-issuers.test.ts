@@ -15,6 +15,7 @@ import { ADMIN_TOKEN, BACKENDS, backendAvailable, freePort, Http } from './suppo
 const SPA = 'http://127.0.0.1:5173';
 const GRANTED = { id: 'orders-api', secret: 'orders-api-secret-0123456789' };
 const UNGRANTED = { id: 'other-api', secret: 'other-api-secret-0123456789' };
+const NO_FEED = { id: 'no-feed-api', secret: 'no-feed-api-secret-0123456789' };
 const ENTRA_LIFETIME = 5400;
 
 /** A stand-in for Keycloak-shaped (sid, jti) and Entra-shaped (uti, no sid) issuers on one server. */
@@ -98,6 +99,7 @@ for (const backend of BACKENDS) {
               permissions: { introspect: ['self', 'kc', 'entra'], revoke: ['kc', 'entra'], feed: true },
             },
             { ...UNGRANTED },
+            { ...NO_FEED, permissions: { introspect: ['self'] } },
           ],
         }),
       );
@@ -354,6 +356,12 @@ for (const backend of BACKENDS) {
       const refused = await write(UNGRANTED, { kind: 'subject', iss: op.entra, sub: 'feed-user' });
       expect(refused.status).toBe(403);
       expect(refused.body.error).toBe('ERR_RULE_FORBIDDEN');
+      const read = (client: { id: string; secret: string }) =>
+        http.call('GET', '/revocations', { headers: { authorization: basic(client) } });
+      expect((await read(GRANTED)).status).toBe(200);
+      const noFeed = await read(NO_FEED);
+      expect(noFeed.status).toBe(403);
+      expect(noFeed.body.error).toBe('ERR_CLIENT_FORBIDDEN');
     });
   });
 }

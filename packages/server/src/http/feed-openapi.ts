@@ -16,6 +16,8 @@ const NO_CREDENTIAL = errorAnswer(
   'No client or admin credential, or a wrong one (ERR_CLIENT_AUTH_FAILED).',
 );
 
+/** A client whose grants in the config file leave out `feed` (code ERR_CLIENT_FORBIDDEN). */
+const FEED_NOT_GRANTED = errorAnswer(403, 'The client is not granted the feed (ERR_CLIENT_FORBIDDEN).');
 /**
  * The schema of `GET /revocations`: a snapshot, or the events after `?after=SEQ`.
  *
@@ -44,6 +46,7 @@ export const FEED_READ_SCHEMA = {
     ...errorAnswers(503),
     400: BAD_SEQ,
     401: NO_CREDENTIAL,
+    403: FEED_NOT_GRANTED,
   },
 } as const;
 
@@ -100,6 +103,7 @@ export function feedStreamSchema(heartbeatMs: number) {
       ...errorAnswers(503),
       400: BAD_SEQ,
       401: NO_CREDENTIAL,
+      403: FEED_NOT_GRANTED,
     },
   } as const;
 }
