@@ -19,6 +19,7 @@ import {
   type StatusListStore,
   type UserStore,
 } from '@revocable/core/internal';
+import { SealedStreamStore } from './ssf/sealed-stream-store.js';
 
 /** Everything the service keeps. */
 export interface Storage {
@@ -49,6 +50,7 @@ export interface Storage {
  *
  * With `keyEncryption`, signing keys' private parts are stored sealed (AES-256-GCM) and keys stored
  * otherwise are re-sealed on opening; `ERR_KEY_DECRYPT` when a stored key opens with none of its keys.
+ * Shared Signals push streams' `authorization_header` is sealed the same way.
  * A SQLite file is created 0600 (see `@revocable/sql`).
  */
 export async function openStorage(
@@ -79,12 +81,16 @@ export async function openStorage(
     };
   }
   const { openSqlStorage } = await import('@revocable/sql');
-  const { statementTimeoutMs, connectTimeoutMs } = options;
-  return openSqlStorage({
+  const { statementTimeoutMs, connectTimeoutMs, keyEncryption } = options;
+  const storage = await openSqlStorage({
     url: database,
     policy,
-    keyEncryption: options.keyEncryption,
+    keyEncryption,
     ...(statementTimeoutMs !== undefined && { statementTimeoutMs }),
     ...(connectTimeoutMs !== undefined && { connectTimeoutMs }),
   });
+  // Receivers' push credentials are secrets at rest too: sealed under the same key as signing keys.
+  return keyEncryption === undefined
+    ? storage
+    : { ...storage, streams: new SealedStreamStore(storage.streams, keyEncryption) };
 }

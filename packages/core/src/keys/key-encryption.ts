@@ -205,6 +205,80 @@ export class KeyEncryption {
     }
     return { jwk: JSON.parse(plaintext.toString()) as JWK, upToDate: kek === this.#current };
   }
+
+  /**
+   * Seals another secret kept in storage (a receiver's push credential, …) the same way: AES-256-GCM
+   * under the current KEK, `purpose` bound as authenticated data (a sealed value moved to another
+   * purpose does not open). Without a current KEK the text is returned as it is.
+   *
+   * @example
+   * ```ts
+   * row.authorization_header = encryption.sealSecret(`ssf stream ${streamId}`, header);
+   * ```
+   */
+  sealSecret(purpose: string, text: string): string {
+    const kek = this.#current;
+    if (kek === undefined) return text;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', kek.key, iv);
+    cipher.setAAD(secretAad(purpose));
+    const ct = Buffer.concat([cipher.update(Buffer.from(text, 'utf8')), cipher.final()]);
+    const envelope: Envelope = {
+      v: 1,
+      alg: 'A256GCM',
+      kek: kek.id,
+      iv: iv.toString('base64url'),
+      tag: cipher.getAuthTag().toString('base64url'),
+      ct: ct.toString('base64url'),
+    };
+    return JSON.stringify(envelope);
+  }
+
+  /**
+   * Reads what {@link sealSecret} stored; text that is not an envelope (written before encryption was
+   * turned on) is returned as it is. Throws `ERR_KEY_DECRYPT` (never echoing the value) for an
+   * envelope no known KEK opens, or one sealed for another purpose.
+   *
+   * @example
+   * ```ts
+   * const header = encryption.openSecret(`ssf stream ${streamId}`, row.authorization_header);
+   * ```
+   */
+  openSecret(purpose: string, text: string): string {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return text;
+    }
+    if (!isEnvelope(parsed)) return text;
+    const kek = this.#byId.get(parsed.kek);
+    if (kek === undefined) {
+      throw new RevocableError(
+        'ERR_KEY_DECRYPT',
+        `A stored secret (${purpose}) is sealed with key-encryption key ${parsed.kek}, which is neither the current nor a previous one.`,
+      );
+    }
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', kek.key, Buffer.from(parsed.iv, 'base64url'));
+      decipher.setAAD(secretAad(purpose));
+      decipher.setAuthTag(Buffer.from(parsed.tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(parsed.ct, 'base64url')), decipher.final()]).toString(
+        'utf8',
+      );
+    } catch (cause) {
+      throw new RevocableError(
+        'ERR_KEY_DECRYPT',
+        `A stored secret (${purpose}) does not decrypt: the row was altered or belongs elsewhere.`,
+        undefined,
+        { cause },
+      );
+    }
+  }
+}
+
+function secretAad(purpose: string): Buffer {
+  return Buffer.from(`revocable stored secret v1\0${purpose}`);
 }
 
 function isEnvelope(value: unknown): value is Envelope {
