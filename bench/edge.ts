@@ -165,13 +165,17 @@ error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
+  # nginx closes a client's keep-alive connection after 1,000 requests by default; the load generator
+  # then sees a socket error now and then, which the suite counts as a failure. Keep connections open.
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  upstream api { server 127.0.0.1:${upstream}; keepalive 64; }
-  upstream revocable_edge { server 127.0.0.1:${edge}; keepalive 64; }
+  upstream api { server 127.0.0.1:${upstream}; keepalive 64; keepalive_requests 1000000; }
+  upstream revocable_edge { server 127.0.0.1:${edge}; keepalive 64; keepalive_requests 1000000; }
   server {
     listen 127.0.0.1:${ports.open};
     location / { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://api; }
