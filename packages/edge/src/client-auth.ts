@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EdgeError } from './errors.js';
 
 const BASIC = /^Basic +([A-Za-z0-9+/]+=*) *$/i;
@@ -30,6 +30,9 @@ function refused(): EdgeError {
  * clients.authenticate(request.headers.authorization); // the client id, or throws ERR_CLIENT_AUTH_FAILED
  * ```
  */
+/** What an unknown client id's secret is compared with: the same one digest as for a known id. */
+const UNKNOWN_CLIENT_DIGEST = digest(randomBytes(32).toString('base64url'));
+
 export class IntrospectionClients {
   readonly #secrets: ReadonlyMap<string, Buffer>;
   // Authorization values that authenticated, and their client: a client sends the same one each time.
@@ -67,7 +70,7 @@ export class IntrospectionClients {
     const encoded = { id: decoded(raw.id), secret: decoded(raw.secret) };
     let matched: string | undefined;
     for (const { id, secret } of [raw, encoded]) {
-      const expected = this.#secrets.get(id) ?? digest(`unknown:${id}`);
+      const expected = this.#secrets.get(id) ?? UNKNOWN_CLIENT_DIGEST;
       if (timingSafeEqual(expected, digest(secret)) && this.#secrets.has(id)) matched = id;
     }
     if (matched === undefined) throw refused();

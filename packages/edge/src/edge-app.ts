@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Replica } from '@revocable/core';
 import type { TokenVerifier } from '@revocable/core/fetch';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { handleEdgeError, sendEdgeError } from './answers.js';
+import { BAD_PATH, handleEdgeError, sendEdgeError } from './answers.js';
 import type { AssertionSigner } from './assertion.js';
 import type { IntrospectionClients } from './client-auth.js';
 import { EdgeError } from './errors.js';
@@ -79,6 +79,9 @@ export async function createEdgeApp(settings: EdgeAppSettings): Promise<FastifyI
     clientErrorHandler: refuseUnparsable,
     return503OnClosing: true,
     forceCloseConnections: true,
+    // A URL Fastify cannot decode (`/%zz?access_token=…`) gets the edge's own 400, never Fastify's
+    // answer, which echoes the URL, query string (and so a token) included.
+    frameworkErrors: (_error, _request, reply) => sendEdgeError(reply, BAD_PATH()),
   });
   app.setErrorHandler(handleEdgeError);
   const gate = new EdgeGate({

@@ -77,10 +77,12 @@ export function proxyRoutes(options: ProxyOptions) {
     }
   };
 
-  const forwarded = <H extends IncomingHttpHeaders>(request: { raw: object }, headers: H): H => ({
-    ...withoutIdentityHeaders(headers),
-    ...identities.get(request.raw),
-  });
+  const forwarded = <H extends IncomingHttpHeaders>(request: { raw: object }, headers: H): H => {
+    const next = { ...withoutIdentityHeaders(headers), ...identities.get(request.raw) } as H;
+    // Proxy-Authorization is for the first proxy, which is the edge: never the upstream's.
+    delete (next as IncomingHttpHeaders)['proxy-authorization'];
+    return next;
+  };
 
   return async (app: FastifyInstance) => {
     const common: FastifyHttpProxyOptions = {

@@ -229,6 +229,35 @@ describe('the forward-auth endpoint', () => {
     expect(answer.headers.get('www-authenticate')).toBe('Bearer realm="api"');
   });
 
+  it("a client's own X-Forwarded-* never overrides what the proxy set as X-Original-*", async () => {
+    const { access_token } = await service.mint('kim', 'orders:read');
+    // Behind a proxy that sets X-Original-URI/-Method, a client adds its own X-Forwarded-Uri.
+    const conflicting = await auth({
+      ...bearer(access_token),
+      'x-original-method': 'DELETE',
+      'x-original-uri': '/orders/3',
+      'x-forwarded-uri': '/public/x',
+    });
+    expect(conflicting.status).toBe(400);
+    expect(await conflicting.json()).toMatchObject({ error: 'ERR_BAD_REQUEST' });
+    // The method is read from the URI's own pair, not mixed with the other one.
+    const mixed = await auth({
+      ...bearer(access_token),
+      'x-original-method': 'DELETE',
+      'x-original-uri': '/orders/3',
+      'x-forwarded-method': 'GET',
+    });
+    expect(mixed.status).toBe(403);
+  });
+
+  it("a URL that cannot be decoded: the edge's 400, never echoing the query (a token)", async () => {
+    const answer = await fetch(`${edge.url}/%zz?access_token=secret-token-value`);
+    expect(answer.status).toBe(400);
+    const text = await answer.text();
+    expect(JSON.parse(text)).toMatchObject({ error: 'ERR_BAD_REQUEST' });
+    expect(text).not.toContain('secret-token-value');
+  });
+
   it('an auth request that does not say what it is about is refused, not waved through', async () => {
     const { access_token } = await service.mint('jack', 'orders:read');
     const answer = await auth(bearer(access_token));

@@ -17,12 +17,22 @@ function single(value: string | string[] | undefined): string | undefined {
  * as the recipe sets them), `X-Original-Method`/`-URI` (nginx's usual names), or, for Envoy's
  * `ext_authz` with `path_prefix`, the path after {@link FORWARD_AUTH_PATH} with the request's method.
  */
-function originalRequest(request: FastifyRequest): { method: string; target: string } | undefined {
+function originalRequest(
+  request: FastifyRequest,
+): { method: string; target: string } | 'conflict' | undefined {
   const { headers } = request;
-  const uri = single(headers['x-forwarded-uri']) ?? single(headers['x-original-uri']);
-  const method =
-    single(headers['x-forwarded-method']) ?? single(headers['x-original-method']) ?? request.method;
-  if (uri !== undefined) return { method, target: uri };
+  const forwarded = single(headers['x-forwarded-uri']);
+  const original = single(headers['x-original-uri']);
+  // nginx's auth_request passes the client's own headers on: behind a proxy that sets one pair, a
+  // client could send the other. Two URIs that disagree are refused; the method comes from the same
+  // pair as the URI, never mixed.
+  if (forwarded !== undefined && original !== undefined && forwarded !== original) return 'conflict';
+  if (forwarded !== undefined) {
+    return { method: single(headers['x-forwarded-method']) ?? request.method, target: forwarded };
+  }
+  if (original !== undefined) {
+    return { method: single(headers['x-original-method']) ?? request.method, target: original };
+  }
   const rest = request.url.slice(FORWARD_AUTH_PATH.length);
   return rest.startsWith('/') ? { method: request.method, target: rest } : undefined;
 }
@@ -31,6 +41,12 @@ const UNKNOWN_URI = () =>
   new EdgeError(
     'ERR_BAD_REQUEST',
     `The original request is unknown: the proxy must send X-Forwarded-Uri and X-Forwarded-Method (or X-Original-URI and X-Original-Method), or call ${FORWARD_AUTH_PATH}<original path> (Envoy's path_prefix).`,
+  );
+
+const CONFLICTING_URI = () =>
+  new EdgeError(
+    'ERR_BAD_REQUEST',
+    'X-Forwarded-Uri and X-Original-URI name different requests: the proxy must set one pair, and drop what the client sent.',
   );
 
 /**
@@ -56,6 +72,7 @@ export function forwardAuthRoutes(gate: EdgeGate, signer: AssertionSigner | unde
       reply.header('Cache-Control', 'no-store');
       const original = originalRequest(request);
       if (original === undefined) return sendEdgeError(reply, UNKNOWN_URI());
+      if (original === 'conflict') return sendEdgeError(reply, CONFLICTING_URI());
       const verdict = await gate.decide(original.method, original.target, request.headers.authorization);
       switch (verdict.kind) {
         case 'bad-path':
