@@ -49,6 +49,18 @@ describe('adding and removing subjects of a stream (SSF 1.0 §8.1.3)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it.each([
+    [{ ack: [''] }],
+    [{ ack: ['x'.repeat(300)] }],
+    [{ setErrs: { x: null } }],
+    [{ setErrs: { x: { err: { toString: 'x' } } } }],
+    [{ setErrs: { ['y'.repeat(300)]: { err: 'invalid_key' } } }],
+  ])('answers a malformed poll body %j with 400, not a crash', async (body) => {
+    const answer = await call(base, 'POST', `/ssf/poll/${streamId}`, body);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error ?? answer.body.err).toBeDefined();
+  });
+
   /** Registers, logs in and out; answers the user's `sub` and the session id. */
   async function logInAndOut(username: string) {
     await call(base, 'POST', '/auth/register', { username, password: PASSWORD });

@@ -63,6 +63,8 @@ describe('a push stream credential at rest', () => {
         .run(rows.find((r) => r.stream_id === 's1')!.authorization_header, 's2');
       writable.close();
       await expect(storage.streams.getStream('s2')).rejects.toMatchObject({ code: 'ERR_KEY_DECRYPT' });
+      // One such row does not stop the others: the list leaves it out.
+      expect((await storage.streams.listStreams('api')).map((s) => s.streamId)).toEqual(['s1']);
     } finally {
       await storage.close();
     }

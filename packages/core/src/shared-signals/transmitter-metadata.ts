@@ -110,7 +110,7 @@ export async function discoverTransmitter(
     const { status, error } = read.failure;
     throw new RevocableError(
       'ERR_JWKS_UNAVAILABLE',
-      `GET ${url.href} ${status === undefined ? 'failed' : `answered ${status}`}: ${error.message}`,
+      `GET ${url.origin}${url.pathname} ${status === undefined ? 'failed' : `answered ${status}`}: ${error.message}`,
       undefined,
       { cause: error },
     );

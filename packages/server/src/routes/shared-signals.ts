@@ -23,10 +23,28 @@ function objectBody(body: unknown): Record<string, unknown> {
 /** An RFC 8936 poll body, checked. */
 function pollArguments(body: unknown): PollArguments {
   const { ack = [], setErrs = {}, maxEvents = 25, returnImmediately = true } = objectBody(body ?? {});
-  if (!Array.isArray(ack) || ack.some((a) => typeof a !== 'string'))
-    throw bad('ack must be an array of jti strings.');
+  const isJti = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= 256;
+  if (!Array.isArray(ack) || ack.length > 1000 || !ack.every(isJti))
+    throw bad('ack must be an array of at most 1000 jti strings (1 to 256 characters).');
   if (typeof setErrs !== 'object' || setErrs === null || Array.isArray(setErrs))
     throw bad('setErrs must be an object.');
+  const errs = Object.entries(setErrs);
+  if (
+    errs.length > 1000 ||
+    !errs.every(
+      ([jti, problem]) =>
+        isJti(jti) &&
+        typeof problem === 'object' &&
+        problem !== null &&
+        !Array.isArray(problem) &&
+        (problem.err === undefined || typeof problem.err === 'string') &&
+        (problem.description === undefined || typeof problem.description === 'string'),
+    )
+  ) {
+    throw bad(
+      'setErrs must map jti strings (1 to 256 characters) to {"err": string, "description"?: string}.',
+    );
+  }
   if (!Number.isInteger(maxEvents) || (maxEvents as number) < 0 || (maxEvents as number) > 1000) {
     throw bad('maxEvents must be a whole number from 0 to 1000.');
   }

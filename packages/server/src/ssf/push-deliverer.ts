@@ -81,7 +81,8 @@ export class PushDeliverer {
     const streams = (await this.#parts.streams.all()).filter(
       (s) => s.method === DELIVERY_METHOD.push && s.status === 'enabled',
     );
-    await Promise.all(
+    // allSettled: one stream's failure must not leave the others' loops running unobserved.
+    const settled = await Promise.allSettled(
       streams.map(async (stream) => {
         for (;;) {
           if (this.#stopped) return;
@@ -99,6 +100,8 @@ export class PushDeliverer {
         }
       }),
     );
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
   }
 
   async #push(

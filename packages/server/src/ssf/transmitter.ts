@@ -220,6 +220,7 @@ export class SharedSignalsTransmitter {
     const last = await log.lastSeq();
     if ((await this.#parts.streams.all()).length === 0) after = Math.max(after, last);
     for (;;) {
+      if (this.#stopped) return;
       const events = await log.readAfter(after, CATCH_UP_BATCH);
       for (const event of events) await this.#onRevocation(event, true);
       if (events.length < CATCH_UP_BATCH) break;
@@ -230,11 +231,16 @@ export class SharedSignalsTransmitter {
 
   async #onRevocation(event: RevocationEvent, catchingUp = false): Promise<void> {
     if (this.#stopped || event.seq <= this.#done || (this.#behind && !catchingUp)) return;
+    const all = await this.#parts.streams.all();
+    if (all.length === 0) {
+      // No stream, nothing owed: no store write per revocation (a stream made later starts at the
+      // log's last seq, and a catch-up without streams jumps there too).
+      this.#done = event.seq;
+      return;
+    }
     // SSF 1.0 §8.1.2: a paused stream holds events for later (the store hands them out once it is
     // enabled, in order); a disabled one holds none.
-    const streams = (await this.#parts.streams.all()).filter(
-      (s) => s.status !== 'disabled' && event.seq > s.startSeq,
-    );
+    const streams = all.filter((s) => s.status !== 'disabled' && event.seq > s.startSeq);
     const caep = streams.length === 0 ? undefined : await this.#caepOf(event);
     if (caep !== undefined) {
       const keys = eventSubjectKeys(caep.subject);
