@@ -31,6 +31,21 @@ async function serve(database: string, port: number, extra: string[] = []): Prom
   return process;
 }
 
+/**
+ * Starts a process on a port found free just before. Another test process can take that port in
+ * between (the free-port check cannot reserve it): on EADDRINUSE, another port is tried.
+ */
+async function serveFresh(database: string): Promise<{ process: ServeProcess; port: number; base: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { process: await serve(database, port), port, base: `http://localhost:${port}` };
+    } catch (err) {
+      if (attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
 /** Ends a process without letting it finish anything: no graceful shutdown, no flush. */
 async function kill(process: ServeProcess): Promise<void> {
   running.delete(process);
@@ -169,9 +184,9 @@ for (const backend of BACKENDS) {
 
     it('delivers by poll, after a kill and a restart, a revocation queued or made just before it', async () => {
       const database = await backend.fresh();
-      const port = await freePort();
-      const base = `http://localhost:${port}`;
-      let process = await serve(database, port);
+      const fresh = await serveFresh(database);
+      const { port, base } = fresh;
+      let process = fresh.process;
       const created = await call(base, 'POST', '/ssf/streams', { delivery: { method: POLL } }, BASIC);
       const streamId = created.body.stream_id as string;
       const first = await logInAndOut(base, 'before-kill-1');
@@ -192,9 +207,7 @@ for (const backend of BACKENDS) {
 
     it('holds revocations on a paused stream until it is enabled, and drops them on a disabled one (SSF 1.0 §8.1.2)', async () => {
       const database = await backend.fresh();
-      const port = await freePort();
-      const base = `http://localhost:${port}`;
-      await serve(database, port);
+      const { base } = await serveFresh(database);
       const make = async () =>
         (await call(base, 'POST', '/ssf/streams', { delivery: { method: POLL } }, BASIC)).body
           .stream_id as string;
@@ -242,9 +255,7 @@ for (const backend of BACKENDS) {
 
     it('sends stream-updated when the status changes, held while paused and in order (SSF 1.0 §8.1.5)', async () => {
       const database = await backend.fresh();
-      const port = await freePort();
-      const base = `http://localhost:${port}`;
-      await serve(database, port);
+      const { base } = await serveFresh(database);
       const created = await call(base, 'POST', '/ssf/streams', { delivery: { method: POLL } }, BASIC);
       const streamId = created.body.stream_id as string;
       const set = async (status: string, reason?: string) =>
